@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, loadPolicyFile } from '../config/load-config.ts';
+import { defaultPolicy, loadConfigFile } from '../config/load-config.ts';
 import { handleAdmissionReview } from '../admission/review-request.ts';
 
 export const REVIEW_USAGE = `usage: runtime-guard review [--config FILE] [--mutate] [FILE|-]
@@ -38,7 +38,7 @@ export async function runReview(argv: string[]): Promise<number> {
   }
   const input = args.positionals[0] ?? '-';
   try {
-    const policy = args.values.config ? await loadPolicyFile(args.values.config) : defaultPolicy();
+    const policy = args.values.config ? (await loadConfigFile(args.values.config)).policy : defaultPolicy();
     let text: string;
     try {
       text = input === '-' ? await readStdin() : await readFile(input, 'utf8');

@@ -8,6 +8,12 @@ import {
 } from '../policy/capabilities.ts';
 import { compileProfileGlob, type Policy, type PodTemplateLocation } from '../policy/policy.ts';
 import { configSchema, type Config } from './schema.ts';
+import type { ServerSettings } from './server-schema.ts';
+
+export interface RuntimeGuardConfig {
+  policy: Policy;
+  server: ServerSettings;
+}
 
 export class ConfigError extends Error {
   constructor(source: string, problems: readonly string[]) {
@@ -32,13 +38,17 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): st
 }
 
 /** Validates a parsed configuration object and turns it into the policy the checks read. */
-export function policyFromConfig(input: unknown, source = 'the configuration'): Policy {
+export function configFromObject(input: unknown, source = 'the configuration'): RuntimeGuardConfig {
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, input));
-  return compilePolicy(result.data);
+  return { policy: compilePolicy(result.data), server: result.data.server };
 }
 
-export function parseConfigText(text: string, source: string): Policy {
+export function policyFromConfig(input: unknown, source = 'the configuration'): Policy {
+  return configFromObject(input, source).policy;
+}
+
+export function parseConfigText(text: string, source: string): RuntimeGuardConfig {
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
@@ -49,10 +59,10 @@ export function parseConfigText(text: string, source: string): Policy {
   if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
     throw new ConfigError(source, ['(top level): expected a mapping of options']);
   }
-  return policyFromConfig(parsed, source);
+  return configFromObject(parsed, source);
 }
 
-export async function loadPolicyFile(path: string): Promise<Policy> {
+export async function loadConfigFile(path: string): Promise<RuntimeGuardConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCapabilityName } from '../policy/capabilities.ts';
+import { serverSchema } from './server-schema.ts';
 
 const capabilityName = z.string().refine((name) => parseCapabilityName(name).isKnown && parseCapabilityName(name).canonical !== 'ALL', {
   message: 'is not a Linux capability (write names like NET_BIND_SERVICE)',
@@ -82,6 +83,7 @@ export const configSchema = z
     extraKinds: z
       .array(z.object({ group: z.string(), kind: z.string().min(1), podTemplatePath: templatePath }).strict())
       .default([]),
+    server: serverSchema,
   })
   .strict();
 
