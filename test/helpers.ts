@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { applyPatch, type Operation } from 'rfc6902';
 import { policyFromConfig } from '../src/config/load-config.ts';
 import type { AdmissionResponse } from '../src/admission/admission-review.ts';
-import { handleAdmissionReview, type Endpoint, type ReviewContext, type ReviewOutcome } from '../src/admission/review-request.ts';
+import {
+  handleAdmissionReview,
+  type Endpoint,
+  type ReviewContext,
+  type ReviewOutcome,
+} from '../src/admission/review-request.ts';
 import type { Policy } from '../src/policy/policy.ts';
 
 export type Json = Record<string, unknown>;
@@ -25,7 +30,11 @@ export function admissionReview(object: unknown, options: ReviewOptions = {}): J
   const apiGroup = obj?.apiVersion?.includes('/') ? obj.apiVersion.split('/')[0] : '';
   const request: Json = {
     uid: options.uid ?? 'e911857d-c318-11e8-bbad-025000000001',
-    kind: { group: options.group ?? apiGroup, version: 'v1', kind: options.kind ?? obj?.kind ?? 'Pod' },
+    kind: {
+      group: options.group ?? apiGroup,
+      version: 'v1',
+      kind: options.kind ?? obj?.kind ?? 'Pod',
+    },
     operation: options.operation ?? 'CREATE',
     namespace: options.namespace ?? 'team-a',
     userInfo: { username: options.username ?? 'alice', groups: ['system:authenticated'] },
@@ -34,18 +43,29 @@ export function admissionReview(object: unknown, options: ReviewOptions = {}): J
   if (obj?.metadata?.name) request.name = obj.metadata.name;
   if (options.oldObject !== undefined) request.oldObject = options.oldObject;
   if (options.subResource) request.subResource = options.subResource;
-  return { apiVersion: options.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
+  return {
+    apiVersion: options.apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request,
+  };
 }
 
 export function pod(spec: Json, metadata: Json = {}): Json {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'team-a', ...metadata }, spec };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'team-a', ...metadata },
+    spec,
+  };
 }
 
 /** A pod that passes the baseline and the restricted policy. */
 export function compliantSpec(extra: Json = {}): Json {
   return {
     securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [{ name: 'app', image: 'nginx', securityContext: { capabilities: { drop: ['ALL'] } } }],
+    containers: [
+      { name: 'app', image: 'nginx', securityContext: { capabilities: { drop: ['ALL'] } } },
+    ],
     ...extra,
   };
 }
@@ -60,10 +80,19 @@ export interface Answer {
   review: Json;
 }
 
-export function answer(endpoint: Endpoint, review: unknown, p: Policy = policy(), context: ReviewContext = {}): Answer {
+export function answer(
+  endpoint: Endpoint,
+  review: unknown,
+  p: Policy = policy(),
+  context: ReviewContext = {},
+): Answer {
   const result = handleAdmissionReview(endpoint, review, p, context);
   if (!result.ok) assert.fail(`expected a response, got the error: ${result.message}`);
-  return { response: result.review.response, outcome: result.outcome, review: result.review as unknown as Json };
+  return {
+    response: result.review.response,
+    outcome: result.outcome,
+    review: result.review as unknown as Json,
+  };
 }
 
 export function validate(review: unknown, p?: Policy, context?: ReviewContext): Answer {
@@ -84,7 +113,11 @@ export function decodePatch(response: AdmissionResponse): Operation[] {
 export function patched<T>(object: T, response: AdmissionResponse): T {
   const copy = structuredClone(object);
   const errors = applyPatch(copy, decodePatch(response));
-  assert.deepEqual(errors.filter((e) => e !== null), [], 'every patch operation applies');
+  assert.deepEqual(
+    errors.filter((e) => e !== null),
+    [],
+    'every patch operation applies',
+  );
   return copy;
 }
 

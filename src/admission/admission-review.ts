@@ -61,20 +61,47 @@ function describe(value: unknown): string {
 
 /** Checks the envelope: what a reply needs (apiVersion, uid) and what routing needs (kind, operation). */
 export function parseAdmissionReview(body: unknown): ParsedReview {
-  if (!isObject(body)) return { ok: false, message: `the body must be an AdmissionReview object, got ${describe(body)}` };
+  if (!isObject(body))
+    return {
+      ok: false,
+      message: `the body must be an AdmissionReview object, got ${describe(body)}`,
+    };
   const { apiVersion, kind, request } = body;
   if (!ADMISSION_API_VERSIONS.includes(apiVersion as AdmissionApiVersion)) {
-    return { ok: false, message: `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${JSON.stringify(apiVersion) ?? 'nothing'}` };
+    return {
+      ok: false,
+      message: `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${JSON.stringify(apiVersion) ?? 'nothing'}`,
+    };
   }
-  if (kind !== 'AdmissionReview') return { ok: false, message: `kind must be AdmissionReview, got ${JSON.stringify(kind) ?? 'nothing'}` };
-  if (!isObject(request)) return { ok: false, message: `request must be an object, got ${request === undefined ? 'nothing' : describe(request)}` };
-  if (typeof request.uid !== 'string' || request.uid === '') return { ok: false, message: 'request.uid must be a non-empty string' };
+  if (kind !== 'AdmissionReview')
+    return {
+      ok: false,
+      message: `kind must be AdmissionReview, got ${JSON.stringify(kind) ?? 'nothing'}`,
+    };
+  if (!isObject(request))
+    return {
+      ok: false,
+      message: `request must be an object, got ${request === undefined ? 'nothing' : describe(request)}`,
+    };
+  if (typeof request.uid !== 'string' || request.uid === '')
+    return { ok: false, message: 'request.uid must be a non-empty string' };
   const gvk = request.kind;
-  if (!isObject(gvk) || typeof gvk.kind !== 'string' || typeof (gvk.group ?? '') !== 'string' || typeof (gvk.version ?? '') !== 'string') {
-    return { ok: false, message: 'request.kind must be an object with string group, version and kind' };
+  if (
+    !isObject(gvk) ||
+    typeof gvk.kind !== 'string' ||
+    typeof (gvk.group ?? '') !== 'string' ||
+    typeof (gvk.version ?? '') !== 'string'
+  ) {
+    return {
+      ok: false,
+      message: 'request.kind must be an object with string group, version and kind',
+    };
   }
   if (typeof request.operation !== 'string' || !OPERATIONS.includes(request.operation)) {
-    return { ok: false, message: `request.operation must be one of ${OPERATIONS.join(', ')}, got ${JSON.stringify(request.operation) ?? 'nothing'}` };
+    return {
+      ok: false,
+      message: `request.operation must be one of ${OPERATIONS.join(', ')}, got ${JSON.stringify(request.operation) ?? 'nothing'}`,
+    };
   }
   for (const field of ['subResource', 'namespace', 'name'] as const) {
     const value = request[field];
@@ -83,20 +110,30 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
     }
   }
   const userInfo = request.userInfo;
-  if (userInfo !== undefined && userInfo !== null && (!isObject(userInfo) || (userInfo.username != null && typeof userInfo.username !== 'string'))) {
+  if (
+    userInfo !== undefined &&
+    userInfo !== null &&
+    (!isObject(userInfo) || (userInfo.username != null && typeof userInfo.username !== 'string'))
+  ) {
     return { ok: false, message: 'request.userInfo.username must be a string' };
   }
   const parsed: AdmissionRequest = {
     uid: request.uid,
-    kind: { group: (gvk.group as string | undefined) ?? '', version: (gvk.version as string | undefined) ?? '', kind: gvk.kind },
+    kind: {
+      group: (gvk.group as string | undefined) ?? '',
+      version: (gvk.version as string | undefined) ?? '',
+      kind: gvk.kind,
+    },
     operation: request.operation as Operation,
     object: request.object,
     oldObject: request.oldObject,
   };
-  if (typeof request.subResource === 'string' && request.subResource !== '') parsed.subResource = request.subResource;
+  if (typeof request.subResource === 'string' && request.subResource !== '')
+    parsed.subResource = request.subResource;
   if (typeof request.namespace === 'string') parsed.namespace = request.namespace;
   if (typeof request.name === 'string') parsed.name = request.name;
-  if (isObject(userInfo) && typeof userInfo.username === 'string') parsed.userInfo = { username: userInfo.username };
+  if (isObject(userInfo) && typeof userInfo.username === 'string')
+    parsed.userInfo = { username: userInfo.username };
   if (request.dryRun === true) parsed.dryRun = true;
   return { ok: true, apiVersion: apiVersion as AdmissionApiVersion, request: parsed };
 }

@@ -11,11 +11,21 @@ export interface Replacement {
   value: unknown;
 }
 
-function withReplaced(node: unknown, path: readonly PathSegment[], depth: number, value: unknown): unknown {
+function withReplaced(
+  node: unknown,
+  path: readonly PathSegment[],
+  depth: number,
+  value: unknown,
+): unknown {
   if (depth === path.length) return value;
   const key = path[depth] as string;
   const copy = Array.isArray(node) ? [...node] : { ...(node as Record<string, unknown>) };
-  (copy as Record<string, unknown>)[key] = withReplaced((node as Record<string, unknown>)[key], path, depth + 1, value);
+  (copy as Record<string, unknown>)[key] = withReplaced(
+    (node as Record<string, unknown>)[key],
+    path,
+    depth + 1,
+    value,
+  );
   return copy;
 }
 

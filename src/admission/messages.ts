@@ -32,27 +32,44 @@ export function violationLine(v: Violation): string {
   return `${v.subject}: ${v.problem}. Fix: ${v.fix}`;
 }
 
-export function denialMessage(object: ObjectDescription, preset: Preset, violations: readonly Violation[]): string {
+export function denialMessage(
+  object: ObjectDescription,
+  preset: Preset,
+  violations: readonly Violation[],
+): string {
   const count = violations.length === 1 ? '1 violation' : `${violations.length} violations`;
-  const lines = [`runtime-guard: ${describeObject(object)} violates the ${preset} policy (mode: enforce), ${count}:`];
-  for (const v of violations.slice(0, MAX_MESSAGE_LINES)) lines.push(`- ${clip(violationLine(v), MAX_LINE_LENGTH)}`);
+  const lines = [
+    `runtime-guard: ${describeObject(object)} violates the ${preset} policy (mode: enforce), ${count}:`,
+  ];
+  for (const v of violations.slice(0, MAX_MESSAGE_LINES))
+    lines.push(`- ${clip(violationLine(v), MAX_LINE_LENGTH)}`);
   const hidden = violations.length - MAX_MESSAGE_LINES;
-  if (hidden > 0) lines.push(`- … and ${hidden} more; fix the ones above and apply again to see them`);
+  if (hidden > 0)
+    lines.push(`- … and ${hidden} more; fix the ones above and apply again to see them`);
   return lines.join('\n');
 }
 
-export function violationWarnings(object: ObjectDescription, preset: Preset, mode: Mode, violations: readonly Violation[]): string[] {
+export function violationWarnings(
+  object: ObjectDescription,
+  preset: Preset,
+  mode: Mode,
+  violations: readonly Violation[],
+): string[] {
   const header = `runtime-guard (${mode} mode): ${describeObject(object)} violates the ${preset} policy and would be refused in enforce mode`;
   const warnings = [clip(header, MAX_WARNING_LENGTH)];
-  for (const v of violations.slice(0, MAX_WARNINGS)) warnings.push(clip(`runtime-guard: ${violationLine(v)}`, MAX_WARNING_LENGTH));
+  for (const v of violations.slice(0, MAX_WARNINGS))
+    warnings.push(clip(`runtime-guard: ${violationLine(v)}`, MAX_WARNING_LENGTH));
   const hidden = violations.length - MAX_WARNINGS;
   if (hidden > 0) warnings.push(`runtime-guard: … and ${hidden} more violations`);
   return warnings;
 }
 
 export function noteWarnings(notes: readonly string[]): string[] {
-  const warnings = notes.slice(0, MAX_WARNINGS).map((n) => clip(`runtime-guard: ${n}`, MAX_WARNING_LENGTH));
-  if (notes.length > MAX_WARNINGS) warnings.push(`runtime-guard: … and ${notes.length - MAX_WARNINGS} more notes`);
+  const warnings = notes
+    .slice(0, MAX_WARNINGS)
+    .map((n) => clip(`runtime-guard: ${n}`, MAX_WARNING_LENGTH));
+  if (notes.length > MAX_WARNINGS)
+    warnings.push(`runtime-guard: … and ${notes.length - MAX_WARNINGS} more notes`);
   return warnings;
 }
 

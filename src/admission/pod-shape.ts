@@ -18,7 +18,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `a ${typeof value}`;
 }
 
@@ -35,11 +36,13 @@ function optionalObject(value: unknown, path: readonly PathSegment[]): Json | un
 }
 
 function optionalString(value: unknown, path: readonly PathSegment[]): void {
-  if (value !== undefined && value !== null && typeof value !== 'string') throw new MalformedObjectError(path, 'a string', value);
+  if (value !== undefined && value !== null && typeof value !== 'string')
+    throw new MalformedObjectError(path, 'a string', value);
 }
 
 function optionalBoolean(value: unknown, path: readonly PathSegment[]): void {
-  if (value !== undefined && value !== null && typeof value !== 'boolean') throw new MalformedObjectError(path, 'a boolean', value);
+  if (value !== undefined && value !== null && typeof value !== 'boolean')
+    throw new MalformedObjectError(path, 'a boolean', value);
 }
 
 function optionalStringList(value: unknown, path: readonly PathSegment[]): void {
@@ -53,7 +56,8 @@ function optionalStringList(value: unknown, path: readonly PathSegment[]): void 
 function checkProfile(value: unknown, path: readonly PathSegment[]): void {
   const profile = optionalObject(value, path);
   if (!profile) return;
-  if (typeof profile.type !== 'string') throw new MalformedObjectError([...path, 'type'], 'a string', profile.type);
+  if (typeof profile.type !== 'string')
+    throw new MalformedObjectError([...path, 'type'], 'a string', profile.type);
   optionalString(profile.localhostProfile, [...path, 'localhostProfile']);
 }
 
@@ -81,22 +85,29 @@ export function checkPodSpec(value: unknown, path: readonly PathSegment[]): PodS
   for (const list of CONTAINER_LISTS) {
     const containers = value[list];
     if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) throw new MalformedObjectError([...path, list], 'a list of containers', containers);
+    if (!Array.isArray(containers))
+      throw new MalformedObjectError([...path, list], 'a list of containers', containers);
     containers.forEach((container: unknown, i) => {
-      if (!isObject(container)) throw new MalformedObjectError([...path, list, i], 'a container object', container);
-      if (typeof container.name !== 'string') throw new MalformedObjectError([...path, list, i, 'name'], 'a string', container.name);
+      if (!isObject(container))
+        throw new MalformedObjectError([...path, list, i], 'a container object', container);
+      if (typeof container.name !== 'string')
+        throw new MalformedObjectError([...path, list, i, 'name'], 'a string', container.name);
       checkSecurityContext(container.securityContext, [...path, list, i, 'securityContext']);
     });
   }
   return value as unknown as PodSpec;
 }
 
-export function checkAnnotations(metadata: unknown, path: readonly PathSegment[]): Record<string, string> | undefined {
+export function checkAnnotations(
+  metadata: unknown,
+  path: readonly PathSegment[],
+): Record<string, string> | undefined {
   const meta = optionalObject(metadata, path);
   const annotations = meta && optionalObject(meta.annotations, [...path, 'annotations']);
   if (!annotations) return undefined;
   for (const [key, value] of Object.entries(annotations)) {
-    if (typeof value !== 'string') throw new MalformedObjectError([...path, 'annotations', key], 'a string', value);
+    if (typeof value !== 'string')
+      throw new MalformedObjectError([...path, 'annotations', key], 'a string', value);
   }
   return annotations as Record<string, string>;
 }

@@ -35,7 +35,8 @@ export interface ReviewContext {
   namespaceMode?: Mode | 'off';
 }
 
-export type Decision = 'allowed' | 'denied' | 'warned' | 'audited' | 'patched' | 'skipped' | 'exempt' | 'malformed';
+export type Decision =
+  'allowed' | 'denied' | 'warned' | 'audited' | 'patched' | 'skipped' | 'exempt' | 'malformed';
 
 /** What happened, for logs and metrics: never the object itself, which may hold secrets. */
 export interface ReviewOutcome {
@@ -60,11 +61,20 @@ export type ReviewResult =
 const EPHEMERAL_SUBRESOURCE = 'ephemeralcontainers';
 
 /** Entry point for a raw AdmissionReview body: the server and the `review` command call only this. */
-export function handleAdmissionReview(endpoint: Endpoint, body: unknown, policy: Policy, context: ReviewContext = {}): ReviewResult {
+export function handleAdmissionReview(
+  endpoint: Endpoint,
+  body: unknown,
+  policy: Policy,
+  context: ReviewContext = {},
+): ReviewResult {
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return parsed;
   const { response, outcome } = reviewRequest(endpoint, parsed.request, policy, context);
-  return { ok: true, review: { apiVersion: parsed.apiVersion, kind: 'AdmissionReview', response }, outcome };
+  return {
+    ok: true,
+    review: { apiVersion: parsed.apiVersion, kind: 'AdmissionReview', response },
+    outcome,
+  };
 }
 
 function objectName(request: AdmissionRequest, metadata: unknown): string {
@@ -101,11 +111,14 @@ export function reviewRequest(
     return { response: { uid: request.uid, allowed: true, ...extra }, outcome };
   };
 
-  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow('skipped', `${request.operation} is not reviewed`);
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE')
+    return allow('skipped', `${request.operation} is not reviewed`);
   const location = locatePodSpec(request.kind, policy);
-  if (!location) return allow('skipped', `kind ${request.kind.group}/${request.kind.kind} carries no pod`);
+  if (!location)
+    return allow('skipped', `kind ${request.kind.group}/${request.kind.kind} carries no pod`);
   const isEphemeral = request.subResource === EPHEMERAL_SUBRESOURCE && location.isPod;
-  if (request.subResource && !isEphemeral) return allow('skipped', `subresource ${request.subResource} is not reviewed`);
+  if (request.subResource && !isEphemeral)
+    return allow('skipped', `subresource ${request.subResource} is not reviewed`);
   if (mode === 'off') return allow('skipped', 'mode is off for this namespace');
 
   const exemption = requestExemption(request, policy);
@@ -115,7 +128,11 @@ export function reviewRequest(
   let old: { spec: PodSpec; annotations: Record<string, string> | undefined } | undefined;
   try {
     pod = readPod(request.object, location, 'request.object', request);
-    if (request.operation === 'UPDATE' && request.oldObject !== undefined && request.oldObject !== null) {
+    if (
+      request.operation === 'UPDATE' &&
+      request.oldObject !== undefined &&
+      request.oldObject !== null
+    ) {
       old = readPod(request.oldObject, location, 'request.oldObject', request);
     }
   } catch (error) {
@@ -123,7 +140,15 @@ export function reviewRequest(
     outcome.decision = 'malformed';
     outcome.reason = error.message;
     return {
-      response: { uid: request.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `runtime-guard: malformed ${request.kind.kind}: ${error.message}` } },
+      response: {
+        uid: request.uid,
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message: `runtime-guard: malformed ${request.kind.kind}: ${error.message}`,
+        },
+      },
       outcome,
     };
   }
@@ -136,18 +161,33 @@ export function reviewRequest(
   }
 
   // Which containers are ours to judge or change on this request.
-  let scope: { judgePodLevel: boolean; onlyContainers?: ReadonlySet<string> } = { judgePodLevel: true };
+  let scope: { judgePodLevel: boolean; onlyContainers?: ReadonlySet<string> } = {
+    judgePodLevel: true,
+  };
   if (isEphemeral) {
     const before = new Set((old?.spec.ephemeralContainers ?? []).map((c) => c.name));
-    const added = new Set((pod.spec.ephemeralContainers ?? []).map((c) => c.name).filter((n) => !before.has(n)));
+    const added = new Set(
+      (pod.spec.ephemeralContainers ?? []).map((c) => c.name).filter((n) => !before.has(n)),
+    );
     if (added.size === 0) return allow('skipped', 'no ephemeral container added');
     scope = { judgePodLevel: false, onlyContainers: added };
   } else if (request.operation === 'UPDATE' && old) {
-    if (endpoint === 'mutate' && location.isPod) return allow('skipped', "a pod's spec is only mutated through the ephemeralcontainers subresource");
+    if (endpoint === 'mutate' && location.isPod)
+      return allow(
+        'skipped',
+        "a pod's spec is only mutated through the ephemeralcontainers subresource",
+      );
     const changed = location.isPod
       ? podSecurityFieldsChanged(pod, old)
-      : !isDeepStrictEqual(valueAt(request.oldObject, templatePathOf(location)), valueAt(request.object, templatePathOf(location)));
-    if (!changed) return allow('skipped', location.isPod ? 'no security-relevant change' : 'pod template unchanged');
+      : !isDeepStrictEqual(
+          valueAt(request.oldObject, templatePathOf(location)),
+          valueAt(request.object, templatePathOf(location)),
+        );
+    if (!changed)
+      return allow(
+        'skipped',
+        location.isPod ? 'no security-relevant change' : 'pod template unchanged',
+      );
   }
 
   const description: ObjectDescription = { kind: request.kind.kind, name: pod.name };
@@ -156,19 +196,33 @@ export function reviewRequest(
 
   if (endpoint === 'mutate') {
     const result = mutatePod(
-      { spec: pod.spec, annotations: pod.annotations, canChangePodLevel: scope.judgePodLevel, ...(scope.onlyContainers ? { onlyContainers: scope.onlyContainers } : {}) },
+      {
+        spec: pod.spec,
+        annotations: pod.annotations,
+        canChangePodLevel: scope.judgePodLevel,
+        ...(scope.onlyContainers ? { onlyContainers: scope.onlyContainers } : {}),
+      },
       policy,
     );
     const replacements: Replacement[] = [];
-    if (result.spec !== pod.spec) replacements.push({ path: location.specPath, value: result.spec });
-    if (result.annotations && pod.annotations && !isDeepStrictEqual(result.annotations, pod.annotations)) {
-      replacements.push({ path: [...location.metadataPath, 'annotations'], value: result.annotations });
+    if (result.spec !== pod.spec)
+      replacements.push({ path: location.specPath, value: result.spec });
+    if (
+      result.annotations &&
+      pod.annotations &&
+      !isDeepStrictEqual(result.annotations, pod.annotations)
+    ) {
+      replacements.push({
+        path: [...location.metadataPath, 'annotations'],
+        value: result.annotations,
+      });
     }
     const patch = diffPatch(request.object as object, replacements);
     const extra: Partial<AdmissionResponse> = {};
     if (result.notes.length > 0) extra.warnings = noteWarnings(result.notes);
     if (patch.length === 0) {
-      if (result.notes.length > 0) extra.auditAnnotations = { ...baseAudit, notes: auditList(result.notes) };
+      if (result.notes.length > 0)
+        extra.auditAnnotations = { ...baseAudit, notes: auditList(result.notes) };
       return allow('allowed', 'nothing to change', extra);
     }
     outcome.changes = result.changes;
@@ -191,27 +245,39 @@ export function reviewRequest(
   outcome.violations = violations;
   if (violations.length === 0) return allow('allowed');
 
-  const auditAnnotations = { ...baseAudit, decision: mode === 'enforce' ? 'denied' : 'allowed', violations: auditViolations(violations) };
+  const auditAnnotations = {
+    ...baseAudit,
+    decision: mode === 'enforce' ? 'denied' : 'allowed',
+    violations: auditViolations(violations),
+  };
   if (mode === 'enforce') {
     outcome.decision = 'denied';
     return {
       response: {
         uid: request.uid,
         allowed: false,
-        status: { code: 403, reason: 'Forbidden', message: denialMessage(description, policy.preset, violations) },
+        status: {
+          code: 403,
+          reason: 'Forbidden',
+          message: denialMessage(description, policy.preset, violations),
+        },
         auditAnnotations,
       },
       outcome,
     };
   }
   if (mode === 'warn') {
-    return allow('warned', undefined, { warnings: violationWarnings(description, policy.preset, mode, violations), auditAnnotations });
+    return allow('warned', undefined, {
+      warnings: violationWarnings(description, policy.preset, mode, violations),
+      auditAnnotations,
+    });
   }
   return allow('audited', undefined, { auditAnnotations });
 }
 
 function requestExemption(request: AdmissionRequest, policy: Policy): string | undefined {
-  if (request.namespace && policy.exemptions.namespaces.has(request.namespace)) return `namespace "${request.namespace}" is exempt`;
+  if (request.namespace && policy.exemptions.namespaces.has(request.namespace))
+    return `namespace "${request.namespace}" is exempt`;
   const username = request.userInfo?.username;
   if (username && policy.exemptions.usernames.has(username)) return `user "${username}" is exempt`;
   return undefined;
@@ -222,15 +288,26 @@ function readPod(object: unknown, location: PodLocation, label: string, request:
     throw new MalformedObjectError([], `${label} to be a ${request.kind.kind} object`, object);
   }
   const spec = checkPodSpec(valueAt(object, location.specPath), location.specPath);
-  const annotations = checkAnnotations(valueAt(object, location.metadataPath), location.metadataPath);
-  return { spec, annotations, name: objectName(request, (object as { metadata?: unknown }).metadata) };
+  const annotations = checkAnnotations(
+    valueAt(object, location.metadataPath),
+    location.metadataPath,
+  );
+  return {
+    spec,
+    annotations,
+    name: objectName(request, (object as { metadata?: unknown }).metadata),
+  };
 }
 
-const SECURITY_ANNOTATION = /^(container\.)?(seccomp\.security\.alpha|apparmor\.security\.beta)\.kubernetes\.io\//;
+const SECURITY_ANNOTATION =
+  /^(container\.)?(seccomp\.security\.alpha|apparmor\.security\.beta)\.kubernetes\.io\//;
 
-function securityAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+function securityAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(annotations ?? {})) if (SECURITY_ANNOTATION.test(key)) out[key] = value;
+  for (const [key, value] of Object.entries(annotations ?? {}))
+    if (SECURITY_ANNOTATION.test(key)) out[key] = value;
   return out;
 }
 
@@ -239,9 +316,19 @@ function podSecurityFieldsChanged(
   now: { spec: PodSpec; annotations: Record<string, string> | undefined },
   before: { spec: PodSpec; annotations: Record<string, string> | undefined },
 ): boolean {
-  const fields = ['initContainers', 'containers', 'ephemeralContainers', 'securityContext', 'os', 'runtimeClassName'] as const;
+  const fields = [
+    'initContainers',
+    'containers',
+    'ephemeralContainers',
+    'securityContext',
+    'os',
+    'runtimeClassName',
+  ] as const;
   return (
     fields.some((f) => !isDeepStrictEqual(now.spec[f] ?? null, before.spec[f] ?? null)) ||
-    !isDeepStrictEqual(securityAnnotations(now.annotations), securityAnnotations(before.annotations))
+    !isDeepStrictEqual(
+      securityAnnotations(now.annotations),
+      securityAnnotations(before.annotations),
+    )
   );
 }

@@ -21,7 +21,11 @@ export async function runReview(argv: string[]): Promise<number> {
   try {
     args = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, mutate: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' },
+        mutate: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
     });
   } catch (error) {
@@ -33,29 +37,39 @@ export async function runReview(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.positionals.length > 1) {
-    process.stderr.write(`runtime-guard review: expected at most one input file, got ${args.positionals.length}\n${REVIEW_USAGE}\n`);
+    process.stderr.write(
+      `runtime-guard review: expected at most one input file, got ${args.positionals.length}\n${REVIEW_USAGE}\n`,
+    );
     return 2;
   }
   const input = args.positionals[0] ?? '-';
   try {
-    const policy = args.values.config ? (await loadConfigFile(args.values.config)).policy : defaultPolicy();
+    const policy = args.values.config
+      ? (await loadConfigFile(args.values.config)).policy
+      : defaultPolicy();
     let text: string;
     try {
       text = input === '-' ? await readStdin() : await readFile(input, 'utf8');
     } catch (error) {
-      process.stderr.write(`runtime-guard review: cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+      process.stderr.write(
+        `runtime-guard review: cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`,
+      );
       return 2;
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (error) {
-      process.stderr.write(`runtime-guard review: ${input === '-' ? 'standard input' : input} is not valid JSON: ${(error as Error).message}\n`);
+      process.stderr.write(
+        `runtime-guard review: ${input === '-' ? 'standard input' : input} is not valid JSON: ${(error as Error).message}\n`,
+      );
       return 2;
     }
     const result = handleAdmissionReview(args.values.mutate ? 'mutate' : 'validate', body, policy);
     if (!result.ok) {
-      process.stderr.write(`runtime-guard review: not a usable AdmissionReview: ${result.message}\n`);
+      process.stderr.write(
+        `runtime-guard review: not a usable AdmissionReview: ${result.message}\n`,
+      );
       return 2;
     }
     process.stdout.write(`${JSON.stringify(result.review, null, 2)}\n`);

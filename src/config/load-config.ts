@@ -24,14 +24,16 @@ export class ConfigError extends Error {
 
 function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  for (const key of path)
+    out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
   return out || '(top level)';
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   return issues.map((issue) => {
     let value: unknown = input;
-    for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
+    for (const key of issue.path)
+      value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
     const shown = issue.code === 'custom' && typeof value === 'string' ? `"${value}" ` : '';
     return `${formatIssuePath(issue.path)}: ${shown}${issue.message}`;
   });
@@ -56,7 +58,11 @@ export function parseConfigText(text: string, source: string): RuntimeGuardConfi
     const detail = error instanceof YAMLParseError ? error.message : String(error);
     throw new ConfigError(source, [`not valid YAML: ${detail}`]);
   }
-  if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+  if (
+    parsed !== null &&
+    parsed !== undefined &&
+    (typeof parsed !== 'object' || Array.isArray(parsed))
+  ) {
     throw new ConfigError(source, ['(top level): expected a mapping of options']);
   }
   return configFromObject(parsed, source);
@@ -67,19 +73,25 @@ export async function loadConfigFile(path: string): Promise<RuntimeGuardConfig> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(path, [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    throw new ConfigError(path, [
+      `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    ]);
   }
   return parseConfigText(text, path);
 }
 
 export function compilePolicy(config: Config): Policy {
   const restricted = config.preset === 'restricted';
-  const allowed = config.rules.capabilitiesAdded.allowed ?? (restricted ? RESTRICTED_ALLOWED_CAPABILITIES : BASELINE_ALLOWED_CAPABILITIES);
+  const allowed =
+    config.rules.capabilitiesAdded.allowed ??
+    (restricted ? RESTRICTED_ALLOWED_CAPABILITIES : BASELINE_ALLOWED_CAPABILITIES);
   const drop = config.mutation.dropCapabilities.drop ?? (restricted ? ['ALL'] : []);
   const patterns = config.rules.seccompLocalhostAllowlist.profiles;
   const extraKinds = new Map<string, PodTemplateLocation>();
   for (const extra of config.extraKinds) {
-    extraKinds.set(`${extra.group}/${extra.kind}`, { templatePath: extra.podTemplatePath.split('.') });
+    extraKinds.set(`${extra.group}/${extra.kind}`, {
+      templatePath: extra.podTemplatePath.split('.'),
+    });
   }
   return {
     preset: config.preset,
@@ -106,7 +118,10 @@ export function compilePolicy(config: Config): Policy {
       legacyAppArmorAnnotations: config.mutation.legacyAppArmorAnnotations,
       defaultSeccompProfile: config.mutation.defaultSeccompProfile,
       // Written as Kubernetes spells them: the drop list is compared verbatim by the drop-ALL rule.
-      dropCapabilities: { enabled: config.mutation.dropCapabilities.enabled, drop: drop.map((n) => parseCapabilityName(n).canonical) },
+      dropCapabilities: {
+        enabled: config.mutation.dropCapabilities.enabled,
+        drop: drop.map((n) => parseCapabilityName(n).canonical),
+      },
     },
     exemptions: {
       namespaces: new Set(config.exemptions.namespaces),

@@ -7,14 +7,22 @@ import { z } from 'zod';
 import { parseCapabilityName } from '../policy/capabilities.ts';
 import { serverSchema } from './server-schema.ts';
 
-const capabilityName = z.string().refine((name) => parseCapabilityName(name).isKnown && parseCapabilityName(name).canonical !== 'ALL', {
-  message: 'is not a Linux capability (write names like NET_BIND_SERVICE)',
-});
+const capabilityName = z
+  .string()
+  .refine(
+    (name) => parseCapabilityName(name).isKnown && parseCapabilityName(name).canonical !== 'ALL',
+    {
+      message: 'is not a Linux capability (write names like NET_BIND_SERVICE)',
+    },
+  );
 const droppedCapabilityName = z.string().refine((name) => parseCapabilityName(name).isKnown, {
   message: 'is not a Linux capability or ALL',
 });
 
-const toggle = z.object({ enabled: z.boolean().default(true) }).strict().prefault({});
+const toggle = z
+  .object({ enabled: z.boolean().default(true) })
+  .strict()
+  .prefault({});
 
 export const seccompProfileSetting = z.discriminatedUnion('type', [
   z.object({ type: z.literal('RuntimeDefault') }).strict(),
@@ -36,11 +44,17 @@ export const configSchema = z
         seccompRequired: toggle,
         seccompUnconfined: toggle,
         seccompLocalhostAllowlist: z
-          .object({ enabled: z.boolean().default(true), profiles: z.array(z.string().min(1)).default([]) })
+          .object({
+            enabled: z.boolean().default(true),
+            profiles: z.array(z.string().min(1)).default([]),
+          })
           .strict()
           .prefault({}),
         capabilitiesAdded: z
-          .object({ enabled: z.boolean().default(true), allowed: z.array(capabilityName).optional() })
+          .object({
+            enabled: z.boolean().default(true),
+            allowed: z.array(capabilityName).optional(),
+          })
           .strict()
           .prefault({}),
         capabilitiesDropAll: z.object({ enabled: z.boolean().optional() }).strict().prefault({}),
@@ -53,19 +67,31 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         legacySeccompAnnotations: z
-          .object({ enabled: z.boolean().default(true), removeAnnotations: z.boolean().default(true) })
+          .object({
+            enabled: z.boolean().default(true),
+            removeAnnotations: z.boolean().default(true),
+          })
           .strict()
           .prefault({}),
         legacyAppArmorAnnotations: z
-          .object({ enabled: z.boolean().default(false), removeAnnotations: z.boolean().default(true) })
+          .object({
+            enabled: z.boolean().default(false),
+            removeAnnotations: z.boolean().default(true),
+          })
           .strict()
           .prefault({}),
         defaultSeccompProfile: z
-          .object({ enabled: z.boolean().default(true), profile: seccompProfileSetting.default({ type: 'RuntimeDefault' }) })
+          .object({
+            enabled: z.boolean().default(true),
+            profile: seccompProfileSetting.default({ type: 'RuntimeDefault' }),
+          })
           .strict()
           .prefault({}),
         dropCapabilities: z
-          .object({ enabled: z.boolean().default(true), drop: z.array(droppedCapabilityName).optional() })
+          .object({
+            enabled: z.boolean().default(true),
+            drop: z.array(droppedCapabilityName).optional(),
+          })
           .strict()
           .prefault({}),
       })
@@ -81,7 +107,11 @@ export const configSchema = z
       .prefault({}),
     /** Custom resources that carry a pod template, e.g. Argo Rollouts. */
     extraKinds: z
-      .array(z.object({ group: z.string(), kind: z.string().min(1), podTemplatePath: templatePath }).strict())
+      .array(
+        z
+          .object({ group: z.string(), kind: z.string().min(1), podTemplatePath: templatePath })
+          .strict(),
+      )
       .default([]),
     server: serverSchema,
   })

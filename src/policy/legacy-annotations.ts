@@ -5,8 +5,10 @@
 import type { AppArmorProfile, SeccompProfile } from 'kubernetes-types/core/v1.js';
 
 export const SECCOMP_POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
-export const SECCOMP_CONTAINER_ANNOTATION_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
-export const APPARMOR_CONTAINER_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
+export const SECCOMP_CONTAINER_ANNOTATION_PREFIX =
+  'container.seccomp.security.alpha.kubernetes.io/';
+export const APPARMOR_CONTAINER_ANNOTATION_PREFIX =
+  'container.apparmor.security.beta.kubernetes.io/';
 
 /** `runtime/default`, `docker/default`, `unconfined`, `localhost/<profile>`; anything else maps to nothing. */
 export function seccompProfileFromAnnotation(value: string): SeccompProfile | undefined {

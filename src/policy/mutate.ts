@@ -30,7 +30,12 @@ export function mutatePod(input: MutationInput, policy: Policy): MutationResult 
   if (!policy.mutation.enabled || isWindowsPod(input.spec)) {
     return { spec: input.spec, annotations: input.annotations, ...report };
   }
-  const pod = copyForMutation(input.spec, input.annotations, input.canChangePodLevel, input.onlyContainers);
+  const pod = copyForMutation(
+    input.spec,
+    input.annotations,
+    input.canChangePodLevel,
+    input.onlyContainers,
+  );
   translateLegacySeccompAnnotations(pod, policy, report);
   translateLegacyAppArmorAnnotations(pod, policy, report);
   applyDefaultSeccompProfile(pod, policy, report);

@@ -27,8 +27,7 @@ export const RULE_ORDER: readonly RuleId[] = [
 ];
 
 export type DefaultSeccompProfile =
-  | { type: 'RuntimeDefault' }
-  | { type: 'Localhost'; localhostProfile: string };
+  { type: 'RuntimeDefault' } | { type: 'Localhost'; localhostProfile: string };
 
 export interface PodTemplateLocation {
   /** Path from the object root to the PodTemplateSpec (holding `metadata` and `spec`). */
@@ -42,7 +41,11 @@ export interface Policy {
     seccompRequired: boolean;
     seccompUnconfined: boolean;
     /** Empty `patterns` means any Localhost profile is allowed. */
-    seccompLocalhostAllowlist: { enabled: boolean; patterns: readonly string[]; matchers: readonly RegExp[] };
+    seccompLocalhostAllowlist: {
+      enabled: boolean;
+      patterns: readonly string[];
+      matchers: readonly RegExp[];
+    };
     capabilitiesAdded: { enabled: boolean; allowed: ReadonlySet<string> };
     capabilitiesDropAll: boolean;
     privileged: boolean;

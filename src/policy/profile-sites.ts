@@ -20,8 +20,14 @@ export interface ProfileSite<P> {
  * own. When the pod level is not judged, a container without its own profile is judged by the
  * pod's, since that is what it will run with.
  */
-export function profileSites(pod: PodUnderReview, field: 'seccompProfile'): ProfileSite<SeccompProfile>[];
-export function profileSites(pod: PodUnderReview, field: 'appArmorProfile'): ProfileSite<AppArmorProfile>[];
+export function profileSites(
+  pod: PodUnderReview,
+  field: 'seccompProfile',
+): ProfileSite<SeccompProfile>[];
+export function profileSites(
+  pod: PodUnderReview,
+  field: 'appArmorProfile',
+): ProfileSite<AppArmorProfile>[];
 export function profileSites(
   pod: PodUnderReview,
   field: ProfileField,
@@ -35,9 +41,21 @@ export function profileSites(
   for (const ref of containersOf(pod)) {
     const own = ref.container.securityContext?.[field] ?? undefined;
     if (own) {
-      sites.push({ profile: own, path: [...ref.path, 'securityContext', field], subject: ref.label, order: ref.order, inherited: false });
+      sites.push({
+        profile: own,
+        path: [...ref.path, 'securityContext', field],
+        subject: ref.label,
+        order: ref.order,
+        inherited: false,
+      });
     } else if (podProfile && !pod.judgePodLevel) {
-      sites.push({ profile: podProfile, path: podPath, subject: ref.label, order: ref.order, inherited: true });
+      sites.push({
+        profile: podProfile,
+        path: podPath,
+        subject: ref.label,
+        order: ref.order,
+        inherited: true,
+      });
     }
   }
   return sites;

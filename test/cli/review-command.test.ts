@@ -12,12 +12,20 @@ const dir = mkdtempSync(join(tmpdir(), 'runtime-guard-review-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function review(args: string[], input?: string) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'runtime-guard.js'), 'review', ...args], { input, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin', 'runtime-guard.js'), 'review', ...args],
+    { input, encoding: 'utf8', timeout: 30_000 },
+  );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('runtime-guard review', () => {
-  const denied = JSON.stringify(admissionReview(pod({ containers: [{ name: 'app', image: 'nginx', securityContext: { privileged: true } }] })));
+  const denied = JSON.stringify(
+    admissionReview(
+      pod({ containers: [{ name: 'app', image: 'nginx', securityContext: { privileged: true } }] }),
+    ),
+  );
 
   it('prints the validating response for a file and for standard input', () => {
     const file = join(dir, 'review.json');
@@ -34,25 +42,43 @@ describe('runtime-guard review', () => {
   it('--mutate prints a patch; --config selects the policy', () => {
     const config = join(dir, 'restricted.yaml');
     writeFileSync(config, 'preset: restricted\nmode: warn\n');
-    const run = review(['--mutate', '--config', config], JSON.stringify(admissionReview(pod({ containers: [{ name: 'app', image: 'nginx' }] }))));
+    const run = review(
+      ['--mutate', '--config', config],
+      JSON.stringify(admissionReview(pod({ containers: [{ name: 'app', image: 'nginx' }] }))),
+    );
     assert.equal(run.code, 0, run.stderr);
     const ops = JSON.parse(Buffer.from(JSON.parse(run.stdout).response.patch, 'base64').toString());
-    assert.deepEqual(ops.map((o: { path: string }) => o.path), ['/spec/securityContext', '/spec/containers/0/securityContext']);
+    assert.deepEqual(
+      ops.map((o: { path: string }) => o.path),
+      ['/spec/securityContext', '/spec/containers/0/securityContext'],
+    );
     const warned = JSON.parse(review(['--config', config], denied).stdout);
     assert.equal(warned.response.allowed, true);
     assert.ok(warned.response.warnings.length > 1);
   });
 
   it('allows a compliant pod', () => {
-    assert.equal(JSON.parse(review([], JSON.stringify(admissionReview(pod(compliantSpec())))).stdout).response.allowed, true);
+    assert.equal(
+      JSON.parse(review([], JSON.stringify(admissionReview(pod(compliantSpec())))).stdout).response
+        .allowed,
+      true,
+    );
   });
 
   it('fails with a clear message on unreadable input', () => {
     const cases: [string[], string | undefined, RegExp][] = [
       [[join(dir, 'missing.json')], undefined, /cannot read .*missing\.json: ENOENT/],
       [[], '{"apiVersion": ', /standard input is not valid JSON/],
-      [[], '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', /not a usable AdmissionReview: request must be an object, got nothing/],
-      [['--config', join(dir, 'nope.yaml')], '{}', /invalid configuration in .*nope\.yaml:\n {2}- cannot be read: ENOENT/],
+      [
+        [],
+        '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}',
+        /not a usable AdmissionReview: request must be an object, got nothing/,
+      ],
+      [
+        ['--config', join(dir, 'nope.yaml')],
+        '{}',
+        /invalid configuration in .*nope\.yaml:\n {2}- cannot be read: ENOENT/,
+      ],
       [['--bogus'], '{}', /Unknown option '--bogus'/],
     ];
     for (const [args, input, message] of cases) {

@@ -14,7 +14,15 @@ import { parse as parseYaml } from 'yaml';
 import type { RuleId } from '../../src/policy/policy.ts';
 import { admissionReview, mutate, patched, policy, validate, type Json } from '../helpers.ts';
 
-const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'conformance', 'psa');
+const FIXTURES = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'shared',
+  'conformance',
+  'psa',
+);
 
 interface Fixture {
   file: string;
@@ -33,9 +41,18 @@ function loadFixtures(): Fixture[] {
       for (const verdict of ['pass', 'fail'] as const) {
         const dir = join(FIXTURES, level, version, verdict);
         if (!existsSync(dir)) continue;
-        for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+        for (const file of readdirSync(dir)
+          .filter((f) => f.endsWith('.yaml'))
+          .sort()) {
           const check = file.replace(/\d*\.yaml$/, '');
-          fixtures.push({ file: `${level}/${version}/${verdict}/${file}`, level, version, verdict, check, pod: parseYaml(readFileSync(join(dir, file), 'utf8')) as Json });
+          fixtures.push({
+            file: `${level}/${version}/${verdict}/${file}`,
+            level,
+            version,
+            verdict,
+            check,
+            pod: parseYaml(readFileSync(join(dir, file), 'utf8')) as Json,
+          });
         }
       }
     }
@@ -73,64 +90,100 @@ const REPAIRED_BY_MUTATION: Record<string, string> = {
 const present = existsSync(FIXTURES);
 const fixtures = present ? loadFixtures() : [];
 
-describe('Pod Security Admission fixtures', { skip: present ? false : `no PSA fixtures at ${FIXTURES}` }, () => {
-  it('finds the fixture corpus', () => {
-    assert.ok(fixtures.length >= 50, `${fixtures.length} fixtures`);
-  });
-
-  for (const f of fixtures) {
-    const p = policy({ preset: f.level });
-    it(`${f.file}: validate`, () => {
-      const { response, outcome } = validate(admissionReview(f.pod), p);
-      const rules = new Set(outcome.violations.map((v) => v.rule));
-      if (f.verdict === 'fail') {
-        const expected = RULES_FOR_CHECK[f.check];
-        assert.ok(expected, `unknown check family ${f.check}`);
-        assert.equal(response.allowed, false);
-        assert.ok(expected.some((r) => rules.has(r)), `denied by one of ${expected.join(', ')}; got ${[...rules].join(', ')}`);
-      } else {
-        const beyondStricter = [...rules].filter((r) => !STRICTER_RULES.includes(r));
-        assert.deepEqual(beyondStricter, [], 'a PSA pass is denied only where runtime-guard is deliberately stricter');
-      }
+describe(
+  'Pod Security Admission fixtures',
+  { skip: present ? false : `no PSA fixtures at ${FIXTURES}` },
+  () => {
+    it('finds the fixture corpus', () => {
+      assert.ok(fixtures.length >= 50, `${fixtures.length} fixtures`);
     });
 
-    it(`${f.file}: after mutation`, () => {
-      const { response: mutation } = mutate(admissionReview(f.pod), p);
-      assert.equal(mutation.allowed, true);
-      const mutated = patched(f.pod, mutation);
-      const { response, outcome } = validate(admissionReview(mutated), p);
-      if (f.verdict === 'pass' || REPAIRED_BY_MUTATION[f.file]) {
-        assert.equal(response.allowed, true, outcome.violations.map((v) => `${v.rule}@${v.field}`).join('; '));
-      } else {
-        assert.equal(response.allowed, false, 'mutation does not repair this failure');
-      }
+    for (const f of fixtures) {
+      const p = policy({ preset: f.level });
+      it(`${f.file}: validate`, () => {
+        const { response, outcome } = validate(admissionReview(f.pod), p);
+        const rules = new Set(outcome.violations.map((v) => v.rule));
+        if (f.verdict === 'fail') {
+          const expected = RULES_FOR_CHECK[f.check];
+          assert.ok(expected, `unknown check family ${f.check}`);
+          assert.equal(response.allowed, false);
+          assert.ok(
+            expected.some((r) => rules.has(r)),
+            `denied by one of ${expected.join(', ')}; got ${[...rules].join(', ')}`,
+          );
+        } else {
+          const beyondStricter = [...rules].filter((r) => !STRICTER_RULES.includes(r));
+          assert.deepEqual(
+            beyondStricter,
+            [],
+            'a PSA pass is denied only where runtime-guard is deliberately stricter',
+          );
+        }
+      });
+
+      it(`${f.file}: after mutation`, () => {
+        const { response: mutation } = mutate(admissionReview(f.pod), p);
+        assert.equal(mutation.allowed, true);
+        const mutated = patched(f.pod, mutation);
+        const { response, outcome } = validate(admissionReview(mutated), p);
+        if (f.verdict === 'pass' || REPAIRED_BY_MUTATION[f.file]) {
+          assert.equal(
+            response.allowed,
+            true,
+            outcome.violations.map((v) => `${v.rule}@${v.field}`).join('; '),
+          );
+        } else {
+          assert.equal(response.allowed, false, 'mutation does not repair this failure');
+        }
+      });
+    }
+  },
+);
+
+describe(
+  'v1.18 annotation fixtures behave as the translation says',
+  { skip: present ? false : 'no PSA fixtures' },
+  () => {
+    const load = (file: string) => parseYaml(readFileSync(join(FIXTURES, file), 'utf8')) as Json;
+    const translated = (file: string) =>
+      patched(load(file), mutate(admissionReview(load(file)), policy()).response) as Json & {
+        metadata: Json;
+        spec: Json;
+      };
+
+    it('pod runtime/default and container localhost/testing become fields and are admitted', () => {
+      const result = translated('baseline/v1.18/pass/seccompprofile_baseline0.yaml');
+      assert.deepEqual(result.metadata.annotations, {});
+      assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+      assert.deepEqual((result.spec.containers as Json[])[0]?.securityContext, {
+        seccompProfile: { type: 'Localhost', localhostProfile: 'testing' },
+      });
     });
-  }
-});
 
-describe('v1.18 annotation fixtures behave as the translation says', { skip: present ? false : 'no PSA fixtures' }, () => {
-  const load = (file: string) => parseYaml(readFileSync(join(FIXTURES, file), 'utf8')) as Json;
-  const translated = (file: string) => patched(load(file), mutate(admissionReview(load(file)), policy()).response) as Json & { metadata: Json; spec: Json };
-
-  it('pod runtime/default and container localhost/testing become fields and are admitted', () => {
-    const result = translated('baseline/v1.18/pass/seccompprofile_baseline0.yaml');
-    assert.deepEqual(result.metadata.annotations, {});
-    assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
-    assert.deepEqual((result.spec.containers as Json[])[0]?.securityContext, { seccompProfile: { type: 'Localhost', localhostProfile: 'testing' } });
-  });
-
-  it('pod unconfined becomes a pod-level Unconfined field and is refused for it', () => {
-    const result = translated('baseline/v1.18/fail/seccompprofile_baseline0.yaml');
-    assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'Unconfined' } });
-    assert.deepEqual(validate(admissionReview(result)).outcome.violations.map((v) => v.rule), ['seccompUnconfined']);
-  });
-
-  for (const [file, container] of [['baseline/v1.18/fail/seccompprofile_baseline1.yaml', 'containers'], ['baseline/v1.18/fail/seccompprofile_baseline2.yaml', 'initContainers']] as const) {
-    it(`${file}: the container's unconfined becomes its field and is refused for it`, () => {
-      const result = translated(file);
-      assert.deepEqual((result.spec[container] as Json[])[0]?.securityContext, { seccompProfile: { type: 'Unconfined' } });
-      const { outcome } = validate(admissionReview(result));
-      assert.deepEqual(outcome.violations.map((v) => `${v.rule}@${v.field}`), [`seccompUnconfined@spec.${container}[0].securityContext.seccompProfile.type`]);
+    it('pod unconfined becomes a pod-level Unconfined field and is refused for it', () => {
+      const result = translated('baseline/v1.18/fail/seccompprofile_baseline0.yaml');
+      assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'Unconfined' } });
+      assert.deepEqual(
+        validate(admissionReview(result)).outcome.violations.map((v) => v.rule),
+        ['seccompUnconfined'],
+      );
     });
-  }
-});
+
+    for (const [file, container] of [
+      ['baseline/v1.18/fail/seccompprofile_baseline1.yaml', 'containers'],
+      ['baseline/v1.18/fail/seccompprofile_baseline2.yaml', 'initContainers'],
+    ] as const) {
+      it(`${file}: the container's unconfined becomes its field and is refused for it`, () => {
+        const result = translated(file);
+        assert.deepEqual((result.spec[container] as Json[])[0]?.securityContext, {
+          seccompProfile: { type: 'Unconfined' },
+        });
+        const { outcome } = validate(admissionReview(result));
+        assert.deepEqual(
+          outcome.violations.map((v) => `${v.rule}@${v.field}`),
+          [`seccompUnconfined@spec.${container}[0].securityContext.seccompProfile.type`],
+        );
+      });
+    }
+  },
+);

@@ -8,11 +8,13 @@ const capabilityNames = [...LINUX_CAPABILITIES, 'ALL'];
 /** A capability in any spelling a runtime accepts, or not a capability at all. */
 export const capabilityName = fc.oneof(
   fc.constantFrom(...capabilityNames),
-  fc.tuple(fc.constantFrom(...capabilityNames), fc.boolean(), fc.boolean(), fc.boolean()).map(([name, lower, prefix, pad]) => {
-    let s = prefix ? `CAP_${name}` : name;
-    if (lower) s = s.toLowerCase();
-    return pad ? ` ${s} ` : s;
-  }),
+  fc
+    .tuple(fc.constantFrom(...capabilityNames), fc.boolean(), fc.boolean(), fc.boolean())
+    .map(([name, lower, prefix, pad]) => {
+      let s = prefix ? `CAP_${name}` : name;
+      if (lower) s = s.toLowerCase();
+      return pad ? ` ${s} ` : s;
+    }),
   fc.string({ maxLength: 12 }),
 );
 
@@ -27,16 +29,29 @@ export const seccompProfile = fc.oneof(
   fc.constantFrom('Permissive', '').map((type) => ({ type })),
 );
 
-const appArmorProfile = fc.oneof(fc.constant(undefined), fc.constant({ type: 'RuntimeDefault' }), fc.constant({ type: 'Unconfined' }));
+const appArmorProfile = fc.oneof(
+  fc.constant(undefined),
+  fc.constant({ type: 'RuntimeDefault' }),
+  fc.constant({ type: 'Unconfined' }),
+);
 
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-const nullable = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.constant(null), fc.constant(undefined));
+const nullable = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof(arb, fc.constant(null), fc.constant(undefined));
 
 const securityContext = nullable(
   fc.record(
     {
       privileged: nullable(fc.boolean()),
-      capabilities: nullable(fc.record({ add: nullable(fc.array(capabilityName, { maxLength: 4 })), drop: nullable(fc.array(capabilityName, { maxLength: 4 })) }, { requiredKeys: [] })),
+      capabilities: nullable(
+        fc.record(
+          {
+            add: nullable(fc.array(capabilityName, { maxLength: 4 })),
+            drop: nullable(fc.array(capabilityName, { maxLength: 4 })),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
       seccompProfile,
       appArmorProfile,
       runAsNonRoot: optional(fc.boolean()),
@@ -48,11 +63,18 @@ const securityContext = nullable(
 const containerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
 
 const containers = fc
-  .uniqueArray(fc.record({ name: containerName, list: fc.constantFrom('containers', 'containers', 'initContainers', 'ephemeralContainers'), securityContext }), {
-    selector: (c) => c.name,
-    minLength: 1,
-    maxLength: 6,
-  })
+  .uniqueArray(
+    fc.record({
+      name: containerName,
+      list: fc.constantFrom('containers', 'containers', 'initContainers', 'ephemeralContainers'),
+      securityContext,
+    }),
+    {
+      selector: (c) => c.name,
+      minLength: 1,
+      maxLength: 6,
+    },
+  )
   .map((all) => {
     const lists: Record<string, Json[]> = {};
     for (const { list, name, securityContext: sc } of all) {
@@ -67,8 +89,17 @@ const containers = fc
 export const podSpec = fc
   .record({
     lists: containers,
-    securityContext: nullable(fc.record({ seccompProfile, appArmorProfile, runAsNonRoot: optional(fc.boolean()) }, { requiredKeys: [] })),
-    os: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant({ name: 'linux' }) }, { weight: 1, arbitrary: fc.constant({ name: 'windows' }) }),
+    securityContext: nullable(
+      fc.record(
+        { seccompProfile, appArmorProfile, runAsNonRoot: optional(fc.boolean()) },
+        { requiredKeys: [] },
+      ),
+    ),
+    os: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constant({ name: 'linux' }) },
+      { weight: 1, arbitrary: fc.constant({ name: 'windows' }) },
+    ),
   })
   .map(({ lists, securityContext: sc, os }) => {
     const spec: Json = { ...lists };
@@ -77,15 +108,28 @@ export const podSpec = fc
     return spec;
   });
 
-const legacyValue = fc.constantFrom('runtime/default', 'docker/default', 'unconfined', 'localhost/p.json', 'localhost/', 'bogus');
+const legacyValue = fc.constantFrom(
+  'runtime/default',
+  'docker/default',
+  'unconfined',
+  'localhost/p.json',
+  'localhost/',
+  'bogus',
+);
 
 /** Annotations for a spec: legacy seccomp and AppArmor ones naming its containers (or ghosts), and others. */
 export function annotationsFor(spec: Json): fc.Arbitrary<Record<string, string> | undefined> {
-  const names = ['containers', 'initContainers', 'ephemeralContainers'].flatMap((l) => ((spec[l] as Json[] | undefined) ?? []).map((c) => c.name as string));
+  const names = ['containers', 'initContainers', 'ephemeralContainers'].flatMap((l) =>
+    ((spec[l] as Json[] | undefined) ?? []).map((c) => c.name as string),
+  );
   const key = fc.oneof(
     fc.constant('seccomp.security.alpha.kubernetes.io/pod'),
-    fc.constantFrom(...names, 'ghost').map((n) => `container.seccomp.security.alpha.kubernetes.io/${n}`),
-    fc.constantFrom(...names, 'ghost').map((n) => `container.apparmor.security.beta.kubernetes.io/${n}`),
+    fc
+      .constantFrom(...names, 'ghost')
+      .map((n) => `container.seccomp.security.alpha.kubernetes.io/${n}`),
+    fc
+      .constantFrom(...names, 'ghost')
+      .map((n) => `container.apparmor.security.beta.kubernetes.io/${n}`),
     fc.constantFrom('team', 'app.kubernetes.io/name'),
   );
   return optional(fc.dictionary(key, legacyValue, { maxKeys: 4 }));
@@ -93,21 +137,36 @@ export function annotationsFor(spec: Json): fc.Arbitrary<Record<string, string> 
 
 /** A Pod, or a workload carrying the pod as its template, ready for an AdmissionReview. */
 export const podCarrier = podSpec.chain((spec) =>
-  fc.tuple(annotationsFor(spec), fc.constantFrom('Pod', 'Deployment', 'CronJob', 'PodTemplate', 'StatefulSet')).map(([annotations, kind]) => {
-    const metadata: Json = { name: 'generated' };
-    if (annotations !== undefined) metadata.annotations = annotations;
-    const template = { metadata, spec };
-    switch (kind) {
-      case 'Pod':
-        return { apiVersion: 'v1', kind, metadata, spec } as Json;
-      case 'PodTemplate':
-        return { apiVersion: 'v1', kind, metadata: { name: 'generated' }, template } as Json;
-      case 'CronJob':
-        return { apiVersion: 'batch/v1', kind, metadata: { name: 'generated' }, spec: { schedule: '@daily', jobTemplate: { spec: { template } } } } as Json;
-      default:
-        return { apiVersion: 'apps/v1', kind, metadata: { name: 'generated' }, spec: { template } } as Json;
-    }
-  }),
+  fc
+    .tuple(
+      annotationsFor(spec),
+      fc.constantFrom('Pod', 'Deployment', 'CronJob', 'PodTemplate', 'StatefulSet'),
+    )
+    .map(([annotations, kind]) => {
+      const metadata: Json = { name: 'generated' };
+      if (annotations !== undefined) metadata.annotations = annotations;
+      const template = { metadata, spec };
+      switch (kind) {
+        case 'Pod':
+          return { apiVersion: 'v1', kind, metadata, spec } as Json;
+        case 'PodTemplate':
+          return { apiVersion: 'v1', kind, metadata: { name: 'generated' }, template } as Json;
+        case 'CronJob':
+          return {
+            apiVersion: 'batch/v1',
+            kind,
+            metadata: { name: 'generated' },
+            spec: { schedule: '@daily', jobTemplate: { spec: { template } } },
+          } as Json;
+        default:
+          return {
+            apiVersion: 'apps/v1',
+            kind,
+            metadata: { name: 'generated' },
+            spec: { template },
+          } as Json;
+      }
+    }),
 );
 
 export const preset = fc.constantFrom('baseline', 'restricted');

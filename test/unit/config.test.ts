@@ -18,7 +18,13 @@ describe('configuration', () => {
     assert.equal(p.preset, 'baseline');
     assert.equal(p.mode, 'enforce');
     assert.equal(p.rules.capabilitiesDropAll, false);
-    assert.equal(p.rules.seccompRequired && p.rules.seccompUnconfined && p.rules.privileged && p.rules.appArmor, true);
+    assert.equal(
+      p.rules.seccompRequired &&
+        p.rules.seccompUnconfined &&
+        p.rules.privileged &&
+        p.rules.appArmor,
+      true,
+    );
     assert.equal(p.rules.capabilitiesAdded.allowed.size, 13);
     assert.deepEqual(p.mutation.dropCapabilities.drop, []);
     assert.equal(p.mutation.legacyAppArmorAnnotations.enabled, false);
@@ -55,27 +61,46 @@ server:
     assert.deepEqual([...policy.rules.capabilitiesAdded.allowed], ['NET_BIND_SERVICE', 'NET_RAW']);
     assert.equal(policy.rules.appArmor, false);
     assert.ok(policy.rules.seccompLocalhostAllowlist.matchers[0]?.test('profiles/a.json'));
-    assert.deepEqual(policy.mutation.defaultSeccompProfile.profile, { type: 'Localhost', localhostProfile: 'default.json' });
-    assert.deepEqual(policy.extraKinds.get('argoproj.io/Rollout'), { templatePath: ['spec', 'template'] });
+    assert.deepEqual(policy.mutation.defaultSeccompProfile.profile, {
+      type: 'Localhost',
+      localhostProfile: 'default.json',
+    });
+    assert.deepEqual(policy.extraKinds.get('argoproj.io/Rollout'), {
+      templatePath: ['spec', 'template'],
+    });
     assert.equal(server.port, 9443);
   });
 
   it('names the path and the problem of each mistake', () => {
     assert.equal(
-      problems('preset: strict\nrules:\n  capabilitiesAdded: { allowed: [NET_BIND_SERVICE, SYS_FOO] }\n  seccompRequird: { enabled: true }\n'),
+      problems(
+        'preset: strict\nrules:\n  capabilitiesAdded: { allowed: [NET_BIND_SERVICE, SYS_FOO] }\n  seccompRequird: { enabled: true }\n',
+      ),
       `invalid configuration in policy.yaml:
   - preset: Invalid option: expected one of "baseline"|"restricted"
   - rules.capabilitiesAdded.allowed[1]: "SYS_FOO" is not a Linux capability (write names like NET_BIND_SERVICE)
   - rules: Unrecognized key: "seccompRequird"`,
     );
     assert.match(problems('mode: [enforce]\n'), /- mode: Invalid option/);
-    assert.match(problems('mutation:\n  defaultSeccompProfile:\n    profile: { type: Localhost }\n'), /mutation\.defaultSeccompProfile\.profile\.localhostProfile: /);
-    assert.match(problems('extraKinds:\n  - { group: x, kind: Y, podTemplatePath: "spec/template" }\n'), /extraKinds\[0\]\.podTemplatePath: must be a dotted field path/);
+    assert.match(
+      problems('mutation:\n  defaultSeccompProfile:\n    profile: { type: Localhost }\n'),
+      /mutation\.defaultSeccompProfile\.profile\.localhostProfile: /,
+    );
+    assert.match(
+      problems('extraKinds:\n  - { group: x, kind: Y, podTemplatePath: "spec/template" }\n'),
+      /extraKinds\[0\]\.podTemplatePath: must be a dotted field path/,
+    );
   });
 
   it('refuses YAML that does not parse or is not a mapping', () => {
-    assert.match(problems('preset: [baseline\n'), /^invalid configuration in policy.yaml:\n  - not valid YAML: /);
-    assert.equal(problems('- a\n- b\n'), 'invalid configuration in policy.yaml:\n  - (top level): expected a mapping of options');
+    assert.match(
+      problems('preset: [baseline\n'),
+      /^invalid configuration in policy.yaml:\n {2}- not valid YAML: /,
+    );
+    assert.equal(
+      problems('- a\n- b\n'),
+      'invalid configuration in policy.yaml:\n  - (top level): expected a mapping of options',
+    );
   });
 
   it('an empty file means all defaults', () => {

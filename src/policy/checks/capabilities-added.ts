@@ -30,12 +30,21 @@ export const capabilitiesAdded: Check = {
         let fix = `remove ${JSON.stringify(raw)} from ${listPath}`;
         if (cap.canonical === 'ALL') problem = `adds ${shown}: every Linux capability`;
         else if (!cap.isKnown) problem = `adds "${raw}", which is not a Linux capability`;
-        else if (!allowed.has(cap.canonical)) problem = `adds capability ${shown}, which the ${policy.preset} policy does not allow`;
+        else if (!allowed.has(cap.canonical))
+          problem = `adds capability ${shown}, which the ${policy.preset} policy does not allow`;
         else if (!cap.isCanonicalSpelling) {
           problem = `spells capability "${raw}" in a form Kubernetes does not document`;
           fix = `write ${cap.canonical} at ${field}`;
         }
-        if (problem) violations.push({ rule: 'capabilitiesAdded', subject: ref.label, order: ref.order, field, problem, fix });
+        if (problem)
+          violations.push({
+            rule: 'capabilitiesAdded',
+            subject: ref.label,
+            order: ref.order,
+            field,
+            problem,
+            fix,
+          });
       });
     }
     return violations;

@@ -11,7 +11,8 @@ import type { Check, Violation } from '../violation.ts';
 export const seccompLocalhostAllowlist: Check = {
   id: 'seccompLocalhostAllowlist',
   isEnabled: (policy) =>
-    policy.rules.seccompLocalhostAllowlist.enabled && policy.rules.seccompLocalhostAllowlist.patterns.length > 0,
+    policy.rules.seccompLocalhostAllowlist.enabled &&
+    policy.rules.seccompLocalhostAllowlist.patterns.length > 0,
   evaluate(pod, policy) {
     if (isWindowsPod(pod.spec)) return [];
     const { patterns, matchers } = policy.rules.seccompLocalhostAllowlist;

@@ -45,7 +45,9 @@ export const seccompRequired: Check = {
           fix: `set ${fixPath}: RuntimeDefault`,
         });
       } else {
-        const at = own ? ownPath : formatFieldPath([...pod.specPath, 'securityContext', 'seccompProfile']);
+        const at = own
+          ? ownPath
+          : formatFieldPath([...pod.specPath, 'securityContext', 'seccompProfile']);
         violations.push({
           rule: 'seccompRequired',
           subject: ref.label,

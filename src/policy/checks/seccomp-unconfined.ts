@@ -25,7 +25,9 @@ export const seccompUnconfined: Check = {
         problem: site.inherited
           ? `inherits seccomp profile Unconfined from ${formatFieldPath(site.path)} (no syscall filtering)`
           : 'sets seccomp profile Unconfined (no syscall filtering)',
-        fix: site.inherited ? `set its own securityContext.seccompProfile.type: RuntimeDefault` : `set ${field}: RuntimeDefault`,
+        fix: site.inherited
+          ? `set its own securityContext.seccompProfile.type: RuntimeDefault`
+          : `set ${field}: RuntimeDefault`,
       });
     }
     return violations;

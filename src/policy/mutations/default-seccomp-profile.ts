@@ -6,9 +6,19 @@
  * without a profile of their own get it directly.
  */
 import type { Policy } from '../policy.ts';
-import { containerSecurityContext, mutableContainers, podSecurityContext, type MutablePod, type MutationReport } from './mutable-pod.ts';
+import {
+  containerSecurityContext,
+  mutableContainers,
+  podSecurityContext,
+  type MutablePod,
+  type MutationReport,
+} from './mutable-pod.ts';
 
-export function applyDefaultSeccompProfile(pod: MutablePod, policy: Policy, report: MutationReport): void {
+export function applyDefaultSeccompProfile(
+  pod: MutablePod,
+  policy: Policy,
+  report: MutationReport,
+): void {
   const { enabled, profile } = policy.mutation.defaultSeccompProfile;
   if (!enabled || pod.spec.securityContext?.seccompProfile) return;
   if (pod.canChangePodLevel) {

@@ -5,7 +5,12 @@
  * adds NET_BIND_SERVICE keeps it.
  */
 import type { Policy } from '../policy.ts';
-import { containerSecurityContext, mutableContainers, type MutablePod, type MutationReport } from './mutable-pod.ts';
+import {
+  containerSecurityContext,
+  mutableContainers,
+  type MutablePod,
+  type MutationReport,
+} from './mutable-pod.ts';
 
 export function dropCapabilities(pod: MutablePod, policy: Policy, report: MutationReport): void {
   const { enabled, drop } = policy.mutation.dropCapabilities;
@@ -15,7 +20,10 @@ export function dropCapabilities(pod: MutablePod, policy: Policy, report: Mutati
     const missing = drop.filter((name) => !current.includes(name));
     if (missing.length === 0) continue;
     const securityContext = containerSecurityContext(container);
-    securityContext.capabilities = { ...(securityContext.capabilities ?? {}), drop: [...current, ...missing] };
+    securityContext.capabilities = {
+      ...(securityContext.capabilities ?? {}),
+      drop: [...current, ...missing],
+    };
     report.changes.push(`added ${missing.join(', ')} to ${label} capabilities.drop`);
   }
 }

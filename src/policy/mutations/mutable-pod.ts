@@ -1,4 +1,10 @@
-import type { Container, EphemeralContainer, PodSecurityContext, PodSpec, SecurityContext } from 'kubernetes-types/core/v1.js';
+import type {
+  Container,
+  EphemeralContainer,
+  PodSecurityContext,
+  PodSpec,
+  SecurityContext,
+} from 'kubernetes-types/core/v1.js';
 import type { ContainerListName } from '../pod-under-review.ts';
 
 /**
@@ -35,8 +41,11 @@ export function copyForMutation(
   for (const list of LISTS) {
     const containers = spec[list];
     if (!containers) continue;
-    (copy as Record<ContainerListName, unknown>)[list] = containers.map((c: Container | EphemeralContainer) =>
-      c.securityContext ? { ...c, securityContext: structuredClone(c.securityContext) } : { ...c },
+    (copy as Record<ContainerListName, unknown>)[list] = containers.map(
+      (c: Container | EphemeralContainer) =>
+        c.securityContext
+          ? { ...c, securityContext: structuredClone(c.securityContext) }
+          : { ...c },
     );
   }
   const pod: MutablePod = {
@@ -49,7 +58,9 @@ export function copyForMutation(
 }
 
 /** The containers a step may change, with a label for reports. */
-export function mutableContainers(pod: MutablePod): { container: Container | EphemeralContainer; label: string }[] {
+export function mutableContainers(
+  pod: MutablePod,
+): { container: Container | EphemeralContainer; label: string }[] {
   const out: { container: Container | EphemeralContainer; label: string }[] = [];
   for (const list of LISTS) {
     for (const container of pod.spec[list] ?? []) {
@@ -61,7 +72,10 @@ export function mutableContainers(pod: MutablePod): { container: Container | Eph
   return out;
 }
 
-export function findContainer(pod: MutablePod, name: string): Container | EphemeralContainer | undefined {
+export function findContainer(
+  pod: MutablePod,
+  name: string,
+): Container | EphemeralContainer | undefined {
   for (const list of LISTS) {
     const found = pod.spec[list]?.find((c) => c.name === name);
     if (found) return found;
@@ -69,7 +83,9 @@ export function findContainer(pod: MutablePod, name: string): Container | Epheme
   return undefined;
 }
 
-export function containerSecurityContext(container: Container | EphemeralContainer): SecurityContext {
+export function containerSecurityContext(
+  container: Container | EphemeralContainer,
+): SecurityContext {
   container.securityContext ??= {};
   return container.securityContext;
 }

@@ -5,10 +5,22 @@
  * unless configured otherwise. Unknown containers and values are left alone and reported.
  */
 import type { Policy } from '../policy.ts';
-import { APPARMOR_CONTAINER_ANNOTATION_PREFIX, appArmorProfileFromAnnotation } from '../legacy-annotations.ts';
-import { containerSecurityContext, findContainer, type MutablePod, type MutationReport } from './mutable-pod.ts';
+import {
+  APPARMOR_CONTAINER_ANNOTATION_PREFIX,
+  appArmorProfileFromAnnotation,
+} from '../legacy-annotations.ts';
+import {
+  containerSecurityContext,
+  findContainer,
+  type MutablePod,
+  type MutationReport,
+} from './mutable-pod.ts';
 
-export function translateLegacyAppArmorAnnotations(pod: MutablePod, policy: Policy, report: MutationReport): void {
+export function translateLegacyAppArmorAnnotations(
+  pod: MutablePod,
+  policy: Policy,
+  report: MutationReport,
+): void {
   const { enabled, removeAnnotations } = policy.mutation.legacyAppArmorAnnotations;
   const annotations = pod.annotations;
   if (!enabled || !annotations || !pod.canChangePodLevel) return;
@@ -28,10 +40,14 @@ export function translateLegacyAppArmorAnnotations(pod: MutablePod, policy: Poli
     }
     const securityContext = containerSecurityContext(container);
     if (securityContext.appArmorProfile) {
-      report.changes.push(`kept existing appArmorProfile of container "${name}" over annotation ${key}`);
+      report.changes.push(
+        `kept existing appArmorProfile of container "${name}" over annotation ${key}`,
+      );
     } else {
       securityContext.appArmorProfile = profile;
-      report.changes.push(`set appArmorProfile of container "${name}" to ${profile.type} from annotation ${key}`);
+      report.changes.push(
+        `set appArmorProfile of container "${name}" to ${profile.type} from annotation ${key}`,
+      );
     }
     if (removeAnnotations) delete annotations[key];
   }

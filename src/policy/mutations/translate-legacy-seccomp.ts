@@ -21,7 +21,11 @@ import {
   type MutationReport,
 } from './mutable-pod.ts';
 
-export function translateLegacySeccompAnnotations(pod: MutablePod, policy: Policy, report: MutationReport): void {
+export function translateLegacySeccompAnnotations(
+  pod: MutablePod,
+  policy: Policy,
+  report: MutationReport,
+): void {
   const { enabled, removeAnnotations } = policy.mutation.legacySeccompAnnotations;
   const annotations = pod.annotations;
   // On the ephemeralcontainers subresource the API server drops annotation changes.
@@ -32,24 +36,36 @@ export function translateLegacySeccompAnnotations(pod: MutablePod, policy: Polic
     if (key.startsWith(SECCOMP_CONTAINER_ANNOTATION_PREFIX)) {
       container = findContainer(pod, key.slice(SECCOMP_CONTAINER_ANNOTATION_PREFIX.length));
       if (!container) {
-        report.notes.push(`annotation ${key} names no container of this pod; left as is (Kubernetes ignores it)`);
+        report.notes.push(
+          `annotation ${key} names no container of this pod; left as is (Kubernetes ignores it)`,
+        );
         continue;
       }
     } else if (key !== SECCOMP_POD_ANNOTATION) continue;
 
     const profile = seccompProfileFromAnnotation(value);
     if (!profile) {
-      report.notes.push(`annotation ${key}: "${value}" maps to no seccomp profile; left as is (Kubernetes ignores it)`);
+      report.notes.push(
+        `annotation ${key}: "${value}" maps to no seccomp profile; left as is (Kubernetes ignores it)`,
+      );
       continue;
     }
-    const where = container ? `container "${container.name}" seccompProfile` : 'spec.securityContext.seccompProfile';
-    const existing = container ? container.securityContext?.seccompProfile : pod.spec.securityContext?.seccompProfile;
+    const where = container
+      ? `container "${container.name}" seccompProfile`
+      : 'spec.securityContext.seccompProfile';
+    const existing = container
+      ? container.securityContext?.seccompProfile
+      : pod.spec.securityContext?.seccompProfile;
     if (existing) {
       report.changes.push(`kept existing ${where} over annotation ${key}`);
     } else {
-      const securityContext = container ? containerSecurityContext(container) : podSecurityContext(pod.spec);
+      const securityContext = container
+        ? containerSecurityContext(container)
+        : podSecurityContext(pod.spec);
       securityContext.seccompProfile = profile;
-      report.changes.push(`set ${where} to ${profile.type}${profile.localhostProfile ? ` ${profile.localhostProfile}` : ''} from annotation ${key}`);
+      report.changes.push(
+        `set ${where} to ${profile.type}${profile.localhostProfile ? ` ${profile.localhostProfile}` : ''} from annotation ${key}`,
+      );
     }
     if (removeAnnotations) delete annotations[key];
   }

@@ -1,9 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admissionReview, decodePatch, mutate, patched, pod, policy, type Json } from '../../helpers.ts';
+import {
+  admissionReview,
+  decodePatch,
+  mutate,
+  patched,
+  pod,
+  policy,
+  type Json,
+} from '../../helpers.ts';
 
 const annotated = (annotations: Record<string, string>, spec: Json = {}) =>
-  pod({ containers: [{ name: 'app', image: 'nginx' }], initContainers: [{ name: 'setup', image: 'busybox' }], ...spec }, { annotations });
+  pod(
+    {
+      containers: [{ name: 'app', image: 'nginx' }],
+      initContainers: [{ name: 'setup', image: 'busybox' }],
+      ...spec,
+    },
+    { annotations },
+  );
 
 describe('mutation: legacy seccomp annotations to fields', () => {
   it('translates every value form and removes the annotations', () => {
@@ -18,21 +33,36 @@ describe('mutation: legacy seccomp annotations to fields', () => {
     const result = patched(object, response) as Json & { metadata: Json; spec: Json };
     assert.deepEqual(result.metadata.annotations, { team: 'payments' });
     assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
-    assert.deepEqual((result.spec.containers as Json[])[0]?.securityContext, { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/nginx.json' } });
-    assert.deepEqual((result.spec.initContainers as Json[])[0]?.securityContext, { seccompProfile: { type: 'Unconfined' } });
-  });
-
-  it('escapes the slash in annotation keys in the patch path', () => {
-    const { response } = mutate(admissionReview(annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' })));
-    assert.deepEqual(decodePatch(response).find((op) => op.op === 'remove'), {
-      op: 'remove',
-      path: '/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod',
+    assert.deepEqual((result.spec.containers as Json[])[0]?.securityContext, {
+      seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/nginx.json' },
+    });
+    assert.deepEqual((result.spec.initContainers as Json[])[0]?.securityContext, {
+      seccompProfile: { type: 'Unconfined' },
     });
   });
 
+  it('escapes the slash in annotation keys in the patch path', () => {
+    const { response } = mutate(
+      admissionReview(annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' })),
+    );
+    assert.deepEqual(
+      decodePatch(response).find((op) => op.op === 'remove'),
+      {
+        op: 'remove',
+        path: '/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod',
+      },
+    );
+  });
+
   it('keeps an existing field over the annotation', () => {
-    const object = annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'unconfined' }, { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } });
-    const result = patched(object, mutate(admissionReview(object)).response) as { spec: Json; metadata: Json };
+    const object = annotated(
+      { 'seccomp.security.alpha.kubernetes.io/pod': 'unconfined' },
+      { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } },
+    );
+    const result = patched(object, mutate(admissionReview(object)).response) as {
+      spec: Json;
+      metadata: Json;
+    };
     assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
     assert.deepEqual(result.metadata.annotations, {});
   });
@@ -57,8 +87,13 @@ describe('mutation: legacy seccomp annotations to fields', () => {
   it('keeps the annotations when configured to', () => {
     const object = annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' });
     const p = policy({ mutation: { legacySeccompAnnotations: { removeAnnotations: false } } });
-    const result = patched(object, mutate(admissionReview(object), p).response) as { metadata: Json; spec: Json };
-    assert.deepEqual(result.metadata.annotations, { 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' });
+    const result = patched(object, mutate(admissionReview(object), p).response) as {
+      metadata: Json;
+      spec: Json;
+    };
+    assert.deepEqual(result.metadata.annotations, {
+      'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default',
+    });
     assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
   });
 
@@ -67,7 +102,14 @@ describe('mutation: legacy seccomp annotations to fields', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web' },
-      spec: { template: { metadata: { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'localhost/p.json' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+      spec: {
+        template: {
+          metadata: {
+            annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'localhost/p.json' },
+          },
+          spec: { containers: [{ name: 'app', image: 'nginx' }] },
+        },
+      },
     };
     const result = patched(deployment, mutate(admissionReview(deployment)).response);
     assert.deepEqual(result.spec.template.spec, {

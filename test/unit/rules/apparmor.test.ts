@@ -9,7 +9,13 @@ describe('rule appArmor', () => {
     const review = admissionReview(
       pod({
         securityContext: { ...seccomp, appArmorProfile: { type: 'Unconfined' } },
-        containers: [{ name: 'app', image: 'nginx', securityContext: { appArmorProfile: { type: 'Unconfined' } } }],
+        containers: [
+          {
+            name: 'app',
+            image: 'nginx',
+            securityContext: { appArmorProfile: { type: 'Unconfined' } },
+          },
+        ],
       }),
     );
     assert.deepEqual(messageLines(validate(review).response), [
@@ -20,7 +26,12 @@ describe('rule appArmor', () => {
 
   it('refuses the legacy annotation unconfined and allows localhost/ and runtime/default', () => {
     const review = (value: string) =>
-      admissionReview(pod({ securityContext: seccomp, containers: [{ name: 'app', image: 'nginx' }] }, { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': value } }));
+      admissionReview(
+        pod(
+          { securityContext: seccomp, containers: [{ name: 'app', image: 'nginx' }] },
+          { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': value } },
+        ),
+      );
     assert.deepEqual(messageLines(validate(review('unconfined')).response), [
       '- container "app": is AppArmor-unconfined by annotation metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]. Fix: remove that annotation and set spec.containers[0].securityContext.appArmorProfile.type: RuntimeDefault',
     ]);

@@ -7,7 +7,9 @@ describe('rule privileged', () => {
     const review = admissionReview(
       pod({
         securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-        initContainers: [{ name: 'setup', image: 'busybox', securityContext: { privileged: true } }],
+        initContainers: [
+          { name: 'setup', image: 'busybox', securityContext: { privileged: true } },
+        ],
         containers: [{ name: 'app', image: 'nginx', securityContext: { privileged: false } }],
       }),
     );
@@ -17,7 +19,15 @@ describe('rule privileged', () => {
   });
 
   it('can be turned off', () => {
-    const review = admissionReview(pod({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'app', image: 'x', securityContext: { privileged: true } }] }));
-    assert.equal(validate(review, policy({ rules: { privileged: { enabled: false } } })).response.allowed, true);
+    const review = admissionReview(
+      pod({
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'app', image: 'x', securityContext: { privileged: true } }],
+      }),
+    );
+    assert.equal(
+      validate(review, policy({ rules: { privileged: { enabled: false } } })).response.allowed,
+      true,
+    );
   });
 });

@@ -3,10 +3,17 @@ import { describe, it } from 'node:test';
 import { admissionReview, messageLines, pod, policy, validate } from '../../helpers.ts';
 
 const withProfile = (name: string) =>
-  admissionReview(pod({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: name } }, containers: [{ name: 'app', image: 'nginx' }] }));
+  admissionReview(
+    pod({
+      securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: name } },
+      containers: [{ name: 'app', image: 'nginx' }],
+    }),
+  );
 
 describe('rule seccompLocalhostAllowlist', () => {
-  const p = policy({ rules: { seccompLocalhostAllowlist: { profiles: ['profiles/*.json', 'vendor/**'] } } });
+  const p = policy({
+    rules: { seccompLocalhostAllowlist: { profiles: ['profiles/*.json', 'vendor/**'] } },
+  });
 
   it('allows profiles matching a glob', () => {
     assert.equal(validate(withProfile('profiles/nginx.json'), p).response.allowed, true);
@@ -21,7 +28,17 @@ describe('rule seccompLocalhostAllowlist', () => {
 
   it('judges container-level profiles too', () => {
     const review = admissionReview(
-      pod({ containers: [{ name: 'app', image: 'nginx', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'anything.json' } } }] }),
+      pod({
+        containers: [
+          {
+            name: 'app',
+            image: 'nginx',
+            securityContext: {
+              seccompProfile: { type: 'Localhost', localhostProfile: 'anything.json' },
+            },
+          },
+        ],
+      }),
     );
     assert.equal(messageLines(validate(review, p).response).length, 1);
   });

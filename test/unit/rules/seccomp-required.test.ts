@@ -5,7 +5,12 @@ import { admissionReview, messageLines, pod, policy, validate } from '../../help
 describe('rule seccompRequired', () => {
   it('refuses every container without an effective profile, init and regular, with a pod-level fix', () => {
     const { response } = validate(
-      admissionReview(pod({ initContainers: [{ name: 'setup', image: 'busybox' }], containers: [{ name: 'app', image: 'nginx' }] })),
+      admissionReview(
+        pod({
+          initContainers: [{ name: 'setup', image: 'busybox' }],
+          containers: [{ name: 'app', image: 'nginx' }],
+        }),
+      ),
     );
     assert.deepEqual(messageLines(response), [
       '- init container "setup": has no seccomp profile. Fix: set spec.securityContext.seccompProfile.type: RuntimeDefault',
@@ -23,8 +28,18 @@ describe('rule seccompRequired', () => {
       admissionReview(
         pod({
           containers: [
-            { name: 'app', image: 'nginx', securityContext: { seccompProfile: { type: 'RuntimeDefault' } } },
-            { name: 'sidecar', image: 'envoy', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'envoy.json' } } },
+            {
+              name: 'app',
+              image: 'nginx',
+              securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            },
+            {
+              name: 'sidecar',
+              image: 'envoy',
+              securityContext: {
+                seccompProfile: { type: 'Localhost', localhostProfile: 'envoy.json' },
+              },
+            },
             { name: 'logger', image: 'fluent-bit' },
           ],
         }),
@@ -36,15 +51,35 @@ describe('rule seccompRequired', () => {
   });
 
   it('allows RuntimeDefault and Localhost at the pod level', () => {
-    for (const profile of [{ type: 'RuntimeDefault' }, { type: 'Localhost', localhostProfile: 'p.json' }]) {
-      const { response } = validate(admissionReview(pod({ securityContext: { seccompProfile: profile }, containers: [{ name: 'app', image: 'nginx' }] })));
+    for (const profile of [
+      { type: 'RuntimeDefault' },
+      { type: 'Localhost', localhostProfile: 'p.json' },
+    ]) {
+      const { response } = validate(
+        admissionReview(
+          pod({
+            securityContext: { seccompProfile: profile },
+            containers: [{ name: 'app', image: 'nginx' }],
+          }),
+        ),
+      );
       assert.equal(response.allowed, true, JSON.stringify(profile));
     }
   });
 
   it('refuses a profile type that is neither RuntimeDefault nor Localhost', () => {
     const { response } = validate(
-      admissionReview(pod({ containers: [{ name: 'app', image: 'nginx', securityContext: { seccompProfile: { type: 'Permissive' } } }] })),
+      admissionReview(
+        pod({
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx',
+              securityContext: { seccompProfile: { type: 'Permissive' } },
+            },
+          ],
+        }),
+      ),
     );
     assert.deepEqual(messageLines(response), [
       '- container "app": runs seccomp profile type "Permissive", which is not RuntimeDefault or Localhost. Fix: set spec.containers[0].securityContext.seccompProfile.type: RuntimeDefault',
@@ -53,7 +88,12 @@ describe('rule seccompRequired', () => {
 
   it('says that a legacy annotation is ignored', () => {
     const { response } = validate(
-      admissionReview(pod({ containers: [{ name: 'app', image: 'nginx' }] }, { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' } })),
+      admissionReview(
+        pod(
+          { containers: [{ name: 'app', image: 'nginx' }] },
+          { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' } },
+        ),
+      ),
     );
     assert.deepEqual(messageLines(response), [
       '- container "app": has no seccomp profile; its annotation metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"]: runtime/default has been ignored since Kubernetes 1.27. Fix: set spec.securityContext.seccompProfile.type: RuntimeDefault',
@@ -62,7 +102,15 @@ describe('rule seccompRequired', () => {
 
   it('reports Unconfined itself when the seccompUnconfined rule is off', () => {
     const p = policy({ rules: { seccompUnconfined: { enabled: false } } });
-    const { response } = validate(admissionReview(pod({ securityContext: { seccompProfile: { type: 'Unconfined' } }, containers: [{ name: 'app', image: 'nginx' }] })), p);
+    const { response } = validate(
+      admissionReview(
+        pod({
+          securityContext: { seccompProfile: { type: 'Unconfined' } },
+          containers: [{ name: 'app', image: 'nginx' }],
+        }),
+      ),
+      p,
+    );
     assert.deepEqual(messageLines(response), [
       '- container "app": runs seccomp profile type "Unconfined", which is not RuntimeDefault or Localhost. Fix: set spec.securityContext.seccompProfile.type: RuntimeDefault',
     ]);
@@ -70,11 +118,19 @@ describe('rule seccompRequired', () => {
 
   it('can be turned off', () => {
     const p = policy({ rules: { seccompRequired: { enabled: false } } });
-    assert.equal(validate(admissionReview(pod({ containers: [{ name: 'app', image: 'nginx' }] })), p).response.allowed, true);
+    assert.equal(
+      validate(admissionReview(pod({ containers: [{ name: 'app', image: 'nginx' }] })), p).response
+        .allowed,
+      true,
+    );
   });
 
   it('does not apply to Windows pods', () => {
-    const { response } = validate(admissionReview(pod({ os: { name: 'windows' }, containers: [{ name: 'app', image: 'iis' }] })));
+    const { response } = validate(
+      admissionReview(
+        pod({ os: { name: 'windows' }, containers: [{ name: 'app', image: 'iis' }] }),
+      ),
+    );
     assert.equal(response.allowed, true);
   });
 });

@@ -8,7 +8,13 @@ describe('rule seccompUnconfined', () => {
       admissionReview(
         pod({
           securityContext: { seccompProfile: { type: 'Unconfined' } },
-          containers: [{ name: 'app', image: 'nginx', securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }],
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx',
+              securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            },
+          ],
         }),
       ),
     );
@@ -22,7 +28,13 @@ describe('rule seccompUnconfined', () => {
       admissionReview(
         pod({
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          initContainers: [{ name: 'setup', image: 'busybox', securityContext: { seccompProfile: { type: 'Unconfined' } } }],
+          initContainers: [
+            {
+              name: 'setup',
+              image: 'busybox',
+              securityContext: { seccompProfile: { type: 'Unconfined' } },
+            },
+          ],
           containers: [{ name: 'app', image: 'nginx' }],
         }),
       ),
@@ -34,9 +46,20 @@ describe('rule seccompUnconfined', () => {
 
   it('does not also report the containers that inherit a pod-level Unconfined', () => {
     const { response } = validate(
-      admissionReview(pod({ securityContext: { seccompProfile: { type: 'Unconfined' } }, containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x' }] })),
+      admissionReview(
+        pod({
+          securityContext: { seccompProfile: { type: 'Unconfined' } },
+          containers: [
+            { name: 'a', image: 'x' },
+            { name: 'b', image: 'x' },
+          ],
+        }),
+      ),
     );
     assert.equal(messageLines(response).length, 1);
-    assert.deepEqual(response.auditAnnotations?.violations, 'seccompUnconfined@spec.securityContext.seccompProfile.type');
+    assert.deepEqual(
+      response.auditAnnotations?.violations,
+      'seccompUnconfined@spec.securityContext.seccompProfile.type',
+    );
   });
 });
