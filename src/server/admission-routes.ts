@@ -1,0 +1,156 @@
+/**
+ * POST /validate and POST /mutate: the HTTP side of one review. The body is parsed here, the
+ * review itself is src/admission's; what is left is to pick the namespace's mode, count, log
+ * one line, and answer.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { handleAdmissionReview, type Endpoint } from '../admission/review-request.ts';
+import type { Policy } from '../policy/policy.ts';
+import { decisionLogFields } from './decision-log.ts';
+import { RequestError } from './error-replies.ts';
+import type { ServerMetrics } from './metrics.ts';
+import type { NamespaceModeLookup } from './namespace-modes.ts';
+import { parseGoDuration } from './request-timeout.ts';
+
+export interface AdmissionRoutesOptions {
+  /** Read on every review, so a reloaded configuration applies to the next one. */
+  currentPolicy(): Policy;
+  namespaceModes?: NamespaceModeLookup | undefined;
+  metrics: ServerMetrics;
+  /** Answer only clients whose certificate TLS verified against the configured client CA. */
+  requireClientCertificate?: boolean | undefined;
+}
+
+const ENDPOINTS: readonly Endpoint[] = ['validate', 'mutate'];
+
+export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, options) => {
+  const { metrics } = options;
+
+  // The apiserver always sends application/json; any other type is a client's mistake (415).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  for (const endpoint of ENDPOINTS) {
+    app.post<{ Querystring: Record<string, unknown> }>(
+      `/${endpoint}`,
+      {
+        onRequest: async (request, reply) => {
+          metrics.reviewsInFlight.inc({ endpoint });
+          reply.raw.once('close', () => metrics.reviewsInFlight.dec({ endpoint }));
+          if (options.requireClientCertificate) checkClientCertificate(request);
+        },
+        onResponse: async (_request, reply) => {
+          metrics.reviewDuration.observe({ endpoint }, reply.elapsedTime / 1000);
+        },
+      },
+      async (request, reply) => answerReview(endpoint, request, reply, options),
+    );
+  }
+};
+
+function answerReview(
+  endpoint: Endpoint,
+  request: FastifyRequest<{ Querystring: Record<string, unknown> }>,
+  reply: FastifyReply,
+  options: AdmissionRoutesOptions,
+) {
+  const { metrics } = options;
+  const body = request.body;
+  if (body === undefined)
+    throw new RequestError(
+      400,
+      'invalid_review',
+      'the request has no body: send an AdmissionReview as application/json',
+    );
+
+  const namespace = requestNamespace(body);
+  const namespaceMode = namespace ? options.namespaceModes?.modeFor(namespace) : undefined;
+  const result = handleAdmissionReview(
+    endpoint,
+    body,
+    options.currentPolicy(),
+    namespaceMode ? { namespaceMode } : {},
+  );
+  if (!result.ok)
+    throw new RequestError(
+      400,
+      'invalid_review',
+      `not a usable AdmissionReview: ${result.message}`,
+    );
+
+  const { outcome } = result;
+  metrics.reviews.inc({
+    endpoint,
+    kind: outcome.kind,
+    operation: outcome.operation,
+    decision: outcome.decision,
+    mode: outcome.mode,
+  });
+  for (const violation of outcome.violations) metrics.violations.inc({ rule: violation.rule });
+
+  const durationMs = reply.elapsedTime;
+  const timeoutSeconds =
+    typeof request.query.timeout === 'string' ? parseGoDuration(request.query.timeout) : undefined;
+  if (timeoutSeconds !== undefined && durationMs > timeoutSeconds * 1000) {
+    // Answered all the same: the apiserver may have given up, but a late answer costs nothing.
+    metrics.errors.inc({ type: 'deadline_exceeded' });
+    request.log.warn(
+      { uid: outcome.uid, durationMs, timeoutSeconds },
+      'review answered after the apiserver timeout',
+    );
+  }
+  request.log.info(decisionLogFields(outcome, durationMs), 'admission review');
+  return result.review;
+}
+
+/** Read before the review is parsed, to pick the namespace's mode; the review checks the type again. */
+function requestNamespace(body: unknown): string | undefined {
+  const namespace = (body as { request?: { namespace?: unknown } } | null)?.request?.namespace;
+  return typeof namespace === 'string' && namespace !== '' ? namespace : undefined;
+}
+
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '')
+    throw new RequestError(
+      400,
+      'malformed_json',
+      'the body is empty: send an AdmissionReview as JSON',
+    );
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestError(
+      400,
+      'malformed_json',
+      `the body is not valid JSON: ${withoutExcerpt((error as Error).message)}`,
+    );
+  }
+}
+
+/** V8 quotes part of the input in some JSON errors; that part could hold a secret, so it goes. */
+function withoutExcerpt(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+}
+
+function checkClientCertificate(request: FastifyRequest): void {
+  const socket = request.raw.socket as TLSSocket;
+  if (socket.authorized) return;
+  const presented =
+    typeof socket.getPeerCertificate === 'function' &&
+    Object.keys(socket.getPeerCertificate()).length > 0;
+  const why = presented
+    ? `the one presented was refused: ${String(socket.authorizationError)}`
+    : 'none was presented';
+  throw new RequestError(
+    401,
+    'client_certificate',
+    `a client certificate signed by the configured client CA (server.tls.clientCAFile) is required; ${why}`,
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * The Fastify app, one plugin per concern: errors, health, metrics, admission routes. It does
+ * not listen: tests drive it with inject(), and start-server.ts adds TLS and a socket.
+ */
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Policy } from '../policy/policy.ts';
+import { admissionRoutes } from './admission-routes.ts';
+import { installErrorReplies } from './error-replies.ts';
+import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
+import { createServerMetrics, metricsRoutes, type ServerMetrics } from './metrics.ts';
+import type { NamespaceModeLookup } from './namespace-modes.ts';
+
+/** The kube-apiserver keeps idle webhook connections for 90 s; closing ours later means it never reuses one we just closed. */
+export const IDLE_CONNECTION_TIMEOUT_MS = 120_000;
+
+/** The longest a request may take to arrive: the apiserver waits 30 s at most for a webhook. */
+export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
+
+export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+export interface BuildServerOptions {
+  currentPolicy(): Policy;
+  namespaceModes?: NamespaceModeLookup | undefined;
+  readiness?: readonly ReadinessCheck[];
+  metrics?: ServerMetrics;
+  /** Default: silent. */
+  logger?: Logger;
+  bodyLimitBytes?: number;
+  /** Serve HTTPS with these options; without them, plain HTTP (for inject()). */
+  https?: HttpsServerOptions | undefined;
+  requireClientCertificate?: boolean | undefined;
+  /** While true, every reply asks the client to close its connection, so it moves to another replica. */
+  isShuttingDown?: () => boolean;
+}
+
+export function buildServer(options: BuildServerOptions): FastifyInstance {
+  const metrics = options.metrics ?? createServerMetrics();
+  const common = {
+    loggerInstance: options.logger ?? pino({ level: 'silent' }),
+    // One line per decision comes from the admission routes; Fastify's per-request lines would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    keepAliveTimeout: IDLE_CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    // On close, requests already on a connection are answered (with Connection: close), not refused with 503.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle' as const,
+  };
+  const app = (options.https
+    ? Fastify({ ...common, https: options.https })
+    : Fastify(common)) as unknown as FastifyInstance;
+
+  installErrorReplies(app, metrics);
+  const { isShuttingDown } = options;
+  if (isShuttingDown) {
+    app.addHook('onSend', async (_request, reply) => {
+      if (isShuttingDown()) reply.header('connection', 'close');
+    });
+  }
+  app.register(healthRoutes, { readiness: options.readiness ?? [] });
+  app.register(metricsRoutes, { metrics });
+  app.register(admissionRoutes, {
+    currentPolicy: options.currentPolicy,
+    namespaceModes: options.namespaceModes,
+    metrics,
+    requireClientCertificate: options.requireClientCertificate,
+  });
+  return app;
+}

@@ -1,0 +1,131 @@
+/**
+ * Every request the server cannot answer with an AdmissionReview gets the same JSON shape,
+ * `{ "error": "<HTTP reason>", "message": "<what exactly is wrong>" }`, a metric and one log line.
+ * The message is written for the person reading a kube-apiserver log or a curl output.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorType, ServerMetrics } from './metrics.ts';
+
+export interface ErrorReplyBody {
+  error: string;
+  message: string;
+}
+
+/** An error whose status and message are meant for the client as they are. */
+export class RequestError extends Error {
+  readonly statusCode: number;
+  readonly type: ErrorType;
+  constructor(statusCode: number, type: ErrorType, message: string) {
+    super(message);
+    this.name = 'RequestError';
+    this.statusCode = statusCode;
+    this.type = type;
+  }
+}
+
+export function errorReplyBody(statusCode: number, message: string): ErrorReplyBody {
+  return { error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+export function sendError(reply: FastifyReply, statusCode: number, message: string): FastifyReply {
+  return reply
+    .code(statusCode)
+    .type('application/json; charset=utf-8')
+    .send(errorReplyBody(statusCode, message));
+}
+
+function formatBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${bytes} bytes (${mib} MiB)` : `${bytes} bytes`;
+}
+
+interface DescribedError {
+  statusCode: number;
+  type: ErrorType;
+  message: string;
+}
+
+/** Turns what Fastify, a parser or a handler threw into the reply the client gets. */
+export function describeRequestError(error: FastifyError, request: FastifyRequest): DescribedError {
+  if (error instanceof RequestError)
+    return { statusCode: error.statusCode, type: error.type, message: error.message };
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const contentType = request.headers['content-type'];
+      const got = contentType ? `"${contentType}"` : 'no Content-Type header';
+      return {
+        statusCode: 415,
+        type: 'unsupported_media_type',
+        message: `Content-Type must be application/json, got ${got}`,
+      };
+    }
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        statusCode: 413,
+        type: 'body_too_large',
+        message: `the body is larger than the limit of ${formatBytes(request.routeOptions.bodyLimit)} (server.bodyLimitBytes in the configuration)`,
+      };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return {
+        statusCode: 400,
+        type: 'bad_request',
+        message: 'the body is shorter or longer than its Content-Length header says',
+      };
+  }
+  const statusCode = error.statusCode ?? 500;
+  if (statusCode >= 400 && statusCode < 500)
+    return { statusCode, type: 'bad_request', message: error.message };
+  return {
+    statusCode: 500,
+    type: 'internal',
+    message: `runtime-guard failed while answering ${request.method} ${request.url.split('?')[0]} (request ${request.id}): ${error.message}; the server log has the details`,
+  };
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * Installs the error and not-found handlers on the root instance. Call it before registering
+ * routes: it collects them to say, on a 404 or 405, what the server does serve.
+ */
+export function installErrorReplies(app: FastifyInstance, metrics: ServerMetrics): void {
+  const served: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') served.push(`${method} ${route.url}`);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const described = describeRequestError(error, request);
+    metrics.errors.inc({ type: described.type });
+    if (described.statusCode >= 500)
+      request.log.error({ err: error, errorType: described.type }, 'request failed');
+    else
+      request.log.warn(
+        { statusCode: described.statusCode, errorType: described.type, reason: described.message },
+        'request rejected',
+      );
+    return sendError(reply, described.statusCode, described.message);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    const allowed = ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      metrics.errors.inc({ type: 'method_not_allowed' });
+      reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        405,
+        `${path} answers ${allowed.filter((m) => m !== 'HEAD').join(', ')}, not ${request.method}`,
+      );
+    }
+    metrics.errors.inc({ type: 'not_found' });
+    return sendError(
+      reply,
+      404,
+      `no route for ${request.method} ${path}; this server answers ${served.join(', ')}`,
+    );
+  });
+}
