@@ -2,19 +2,19 @@
 // the real kubectl built by scripts/k8s/build.sh. Slow the first time (the
 // build), so it only runs with RUNTIME_GUARD_E2E=1.
 
-import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { startControlPlane, type ControlPlane } from "./control-plane.ts";
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
-const enabled = process.env["RUNTIME_GUARD_E2E"] === "1";
+const enabled = process.env['RUNTIME_GUARD_E2E'] === '1';
 const skip = enabled
   ? false
-  : "e2e control plane tests skipped: set RUNTIME_GUARD_E2E=1 (needs the binaries from scripts/k8s/build.sh; see test/e2e/README.md)";
+  : 'e2e control plane tests skipped: set RUNTIME_GUARD_E2E=1 (needs the binaries from scripts/k8s/build.sh; see test/e2e/README.md)';
 
-describe("e2e control plane (etcd + kube-apiserver)", { timeout: 10 * 60_000 }, () => {
+describe('e2e control plane (etcd + kube-apiserver)', { timeout: 10 * 60_000 }, () => {
   let cp: ControlPlane | undefined;
   const plane = (): ControlPlane => {
-    assert.ok(cp, "control plane not started");
+    assert.ok(cp, 'control plane not started');
     return cp;
   };
 
@@ -27,41 +27,54 @@ describe("e2e control plane (etcd + kube-apiserver)", { timeout: 10 * 60_000 }, 
     await cp?.stop();
   });
 
-  test("admin can create a Pod and read it back (it stays Pending)", { skip }, async () => {
+  test('admin can create a Pod and read it back (it stays Pending)', { skip }, async () => {
     const { developerNamespace: ns } = plane();
     const pod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "e2e-admin-pod", namespace: ns },
-      spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'e2e-admin-pod', namespace: ns },
+      spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
     };
-    const created = await plane().kubectl(["create", "-f", "-"], { input: JSON.stringify(pod) });
+    const created = await plane().kubectl(['create', '-f', '-'], { input: JSON.stringify(pod) });
     assert.equal(created.code, 0, created.stderr);
 
-    const got = await plane().kubectl(["get", "pod", "e2e-admin-pod", "-n", ns, "-o", "json"]);
+    const got = await plane().kubectl(['get', 'pod', 'e2e-admin-pod', '-n', ns, '-o', 'json']);
     assert.equal(got.code, 0, got.stderr);
-    const stored = JSON.parse(got.stdout) as { metadata: { uid?: string }; status?: { phase?: string } };
-    assert.ok(stored.metadata.uid, "stored pod has a uid");
-    assert.equal(stored.status?.phase, "Pending");
+    const stored = JSON.parse(got.stdout) as {
+      metadata: { uid?: string };
+      status?: { phase?: string };
+    };
+    assert.ok(stored.metadata.uid, 'stored pod has a uid');
+    assert.equal(stored.status?.phase, 'Pending');
   });
 
-  test("developer can create Pods in its namespace", { skip }, async () => {
+  test('developer can create Pods in its namespace', { skip }, async () => {
     const { developerNamespace: ns } = plane();
-    const res = await plane().kubectl(["run", "e2e-dev-pod", "--image=registry.invalid/app:1", "-n", ns], { user: "developer" });
+    const res = await plane().kubectl(
+      ['run', 'e2e-dev-pod', '--image=registry.invalid/app:1', '-n', ns],
+      { user: 'developer' },
+    );
     assert.equal(res.code, 0, res.stderr);
-    const canI = await plane().kubectl(["auth", "can-i", "create", "pods", "-n", ns], { user: "developer" });
-    assert.equal(canI.stdout.trim(), "yes");
+    const canI = await plane().kubectl(['auth', 'can-i', 'create', 'pods', '-n', ns], {
+      user: 'developer',
+    });
+    assert.equal(canI.stdout.trim(), 'yes');
   });
 
-  test("developer is forbidden from creating a Namespace", { skip }, async () => {
-    const res = await plane().kubectl(["create", "namespace", "e2e-not-allowed"], { user: "developer" });
+  test('developer is forbidden from creating a Namespace', { skip }, async () => {
+    const res = await plane().kubectl(['create', 'namespace', 'e2e-not-allowed'], {
+      user: 'developer',
+    });
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /forbidden/i);
     assert.match(res.stderr, /User "developer" cannot create resource "namespaces"/);
   });
 
-  test("developer cannot create Pods in another namespace", { skip }, async () => {
-    const res = await plane().kubectl(["run", "e2e-elsewhere", "--image=registry.invalid/app:1", "-n", "default"], { user: "developer" });
+  test('developer cannot create Pods in another namespace', { skip }, async () => {
+    const res = await plane().kubectl(
+      ['run', 'e2e-elsewhere', '--image=registry.invalid/app:1', '-n', 'default'],
+      { user: 'developer' },
+    );
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /forbidden/i);
   });

@@ -3,25 +3,32 @@
 // its own PKI and two kubeconfigs (admin and a namespaced "developer").
 //
 // Library:  const cp = await startControlPlane(); ...; await cp.stop();
-// CLI:      node test/e2e/control-plane.ts up [--namespace NAME] [--env-file PATH]
+// CLI:      node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH]
 //
 // Binaries come from the cache filled by scripts/k8s/build.sh (which this
 // module runs when they are missing).
 
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile, access, constants as fsConstants } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
-import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { webcrypto } from "node:crypto";
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, rmSync } from 'node:fs';
+import {
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+  access,
+  constants as fsConstants,
+} from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { webcrypto } from 'node:crypto';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BUILD_SCRIPT = join(REPO_ROOT, "scripts", "k8s", "build.sh");
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUILD_SCRIPT = join(REPO_ROOT, 'scripts', 'k8s', 'build.sh');
 
 export interface ControlPlaneBinaries {
   kubeApiserver: string;
@@ -54,7 +61,7 @@ export interface KubectlResult {
 
 export interface KubectlOptions {
   /** Which kubeconfig to use (default "admin"). */
-  user?: "admin" | "developer";
+  user?: 'admin' | 'developer';
   /** Data written to kubectl's stdin (for `-f -`). */
   input?: string;
 }
@@ -84,7 +91,7 @@ export interface ControlPlane {
 
 function unescapeShell(value: string): string {
   // build.sh prints `printf %q` values; plain paths only need backslash removal.
-  return value.replace(/\\(.)/g, "$1");
+  return value.replace(/\\(.)/g, '$1');
 }
 
 function run(cmd: string, args: readonly string[], input?: string): Promise<KubectlResult> {
@@ -92,9 +99,9 @@ function run(cmd: string, args: readonly string[], input?: string): Promise<Kube
     const child = execFile(
       cmd,
       args,
-      { maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
+      { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") {
+        if (error && typeof error.code !== 'number') {
           reject(error);
           return;
         }
@@ -116,22 +123,25 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 async function buildScriptPaths(): Promise<ControlPlaneBinaries> {
-  const result = await run("bash", [BUILD_SCRIPT, "--print-env"]);
+  const result = await run('bash', [BUILD_SCRIPT, '--print-env']);
   if (result.code !== 0) throw new Error(`${BUILD_SCRIPT} --print-env failed: ${result.stderr}`);
   const env = new Map<string, string>();
-  for (const line of result.stdout.split("\n")) {
-    const eq = line.indexOf("=");
+  for (const line of result.stdout.split('\n')) {
+    const eq = line.indexOf('=');
     if (eq > 0) env.set(line.slice(0, eq), unescapeShell(line.slice(eq + 1)));
   }
-  const kubeApiserver = env.get("KUBE_APISERVER");
-  const kubectl = env.get("KUBECTL");
-  const etcd = env.get("ETCD");
-  if (!kubeApiserver || !kubectl || !etcd) throw new Error(`unexpected output of ${BUILD_SCRIPT} --print-env`);
+  const kubeApiserver = env.get('KUBE_APISERVER');
+  const kubectl = env.get('KUBECTL');
+  const etcd = env.get('ETCD');
+  if (!kubeApiserver || !kubectl || !etcd)
+    throw new Error(`unexpected output of ${BUILD_SCRIPT} --print-env`);
   return { kubeApiserver, kubectl, etcd };
 }
 
 /** Paths of kube-apiserver, kubectl and etcd; builds them if missing and allowed. */
-export async function resolveBinaries(options: Pick<ControlPlaneOptions, "build" | "binaries" | "log"> = {}): Promise<ControlPlaneBinaries> {
+export async function resolveBinaries(
+  options: Pick<ControlPlaneOptions, 'build' | 'binaries' | 'log'> = {},
+): Promise<ControlPlaneBinaries> {
   const defaults = await buildScriptPaths();
   const bins: ControlPlaneBinaries = { ...defaults, ...options.binaries };
   const missing = async (): Promise<string[]> => {
@@ -141,20 +151,25 @@ export async function resolveBinaries(options: Pick<ControlPlaneOptions, "build"
   };
   let absent = await missing();
   if (absent.length > 0 && options.build !== false) {
-    options.log?.(`control plane binaries missing (${absent.join(", ")}); running scripts/k8s/build.sh (slow the first time)`);
-    const child = spawn("bash", [BUILD_SCRIPT], { stdio: ["ignore", "inherit", "inherit"] });
-    const [code] = (await once(child, "exit")) as [number | null];
+    options.log?.(
+      `control plane binaries missing (${absent.join(', ')}); running scripts/k8s/build.sh (slow the first time)`,
+    );
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`scripts/k8s/build.sh failed with exit code ${String(code)}`);
     absent = await missing();
   }
-  if (absent.length > 0) throw new Error(`control plane binaries missing: ${absent.join(", ")} (run scripts/k8s/build.sh)`);
+  if (absent.length > 0)
+    throw new Error(
+      `control plane binaries missing: ${absent.join(', ')} (run scripts/k8s/build.sh)`,
+    );
   return bins;
 }
 
 // ---------------------------------------------------------------------------
 // PKI (@peculiar/x509 + WebCrypto)
 
-type X509Module = typeof import("@peculiar/x509");
+type X509Module = typeof import('@peculiar/x509');
 let x509Promise: Promise<X509Module> | undefined;
 
 /**
@@ -165,7 +180,7 @@ let x509Promise: Promise<X509Module> | undefined;
 function loadX509(): Promise<X509Module> {
   x509Promise ??= (async () => {
     const reflect = Reflect as unknown as Record<string, unknown>;
-    if (typeof reflect["getMetadata"] !== "function") {
+    if (typeof reflect['getMetadata'] !== 'function') {
       const store = new WeakMap<object, Map<unknown, unknown>>();
       const own = (target: object, create: boolean): Map<unknown, unknown> | undefined => {
         let map = store.get(target);
@@ -175,26 +190,31 @@ function loadX509(): Promise<X509Module> {
         }
         return map;
       };
-      reflect["defineMetadata"] = (key: unknown, value: unknown, target: object): void => {
+      reflect['defineMetadata'] = (key: unknown, value: unknown, target: object): void => {
         own(target, true)?.set(key, value);
       };
-      reflect["getOwnMetadata"] = (key: unknown, target: object): unknown => own(target, false)?.get(key);
-      reflect["getMetadata"] = (key: unknown, target: object): unknown => {
-        for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
+      reflect['getOwnMetadata'] = (key: unknown, target: object): unknown =>
+        own(target, false)?.get(key);
+      reflect['getMetadata'] = (key: unknown, target: object): unknown => {
+        for (
+          let t: object | null = target;
+          t !== null;
+          t = Object.getPrototypeOf(t) as object | null
+        ) {
           const map = own(t, false);
           if (map?.has(key)) return map.get(key);
         }
         return undefined;
       };
     }
-    const mod = await import("@peculiar/x509");
+    const mod = await import('@peculiar/x509');
     mod.cryptoProvider.set(webcrypto as unknown as Parameters<typeof mod.cryptoProvider.set>[0]);
     return mod;
   })();
   return x509Promise;
 }
 
-const EC_ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 interface KeyPairPem {
   keys: webcrypto.CryptoKeyPair;
@@ -203,23 +223,26 @@ interface KeyPairPem {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString("base64");
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
+  const b64 = Buffer.from(der).toString('base64');
+  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
 }
 
 async function newKeyPair(): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   return {
     keys,
-    privateKeyPem: pem("PRIVATE KEY", await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)),
-    publicKeyPem: pem("PUBLIC KEY", await webcrypto.subtle.exportKey("spki", keys.publicKey)),
+    privateKeyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
+    publicKeyPem: pem('PUBLIC KEY', await webcrypto.subtle.exportKey('spki', keys.publicKey)),
   };
 }
 
 function serial(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f; // positive
-  return Buffer.from(bytes).toString("hex");
+  return Buffer.from(bytes).toString('hex');
 }
 
 interface IssuedCert {
@@ -243,24 +266,39 @@ async function createPki(): Promise<Pki> {
   const caKeys = await newKeyPair();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: "CN=runtime-guard-e2e-ca",
+    name: 'CN=runtime-guard-e2e-ca',
     notBefore,
     notAfter,
     signingAlgorithm: EC_ALG,
     keys: caKeys.keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.keys.publicKey),
     ],
   });
 
-  const issue = async (subject: string, usage: "server" | "client", sans: { type: "ip" | "dns"; value: string }[] = []): Promise<IssuedCert> => {
+  const issue = async (
+    subject: string,
+    usage: 'server' | 'client',
+    sans: { type: 'ip' | 'dns'; value: string }[] = [],
+  ): Promise<IssuedCert> => {
     const leaf = await newKeyPair();
-    const extensions: InstanceType<X509Module["Extension"]>[] = [
+    const extensions: InstanceType<X509Module['Extension']>[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension(
+        [usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+        false,
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.keys.publicKey),
     ];
     if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
@@ -275,23 +313,23 @@ async function createPki(): Promise<Pki> {
       signingKey: caKeys.keys.privateKey,
       extensions,
     });
-    return { certPem: cert.toString("pem") + "\n", keyPem: leaf.privateKeyPem };
+    return { certPem: cert.toString('pem') + '\n', keyPem: leaf.privateKeyPem };
   };
 
-  const serving = await issue("CN=kube-apiserver", "server", [
-    { type: "ip", value: "127.0.0.1" },
-    { type: "ip", value: "10.0.0.1" },
-    { type: "dns", value: "localhost" },
-    { type: "dns", value: "kubernetes" },
-    { type: "dns", value: "kubernetes.default" },
-    { type: "dns", value: "kubernetes.default.svc" },
-    { type: "dns", value: "kubernetes.default.svc.cluster.local" },
+  const serving = await issue('CN=kube-apiserver', 'server', [
+    { type: 'ip', value: '127.0.0.1' },
+    { type: 'ip', value: '10.0.0.1' },
+    { type: 'dns', value: 'localhost' },
+    { type: 'dns', value: 'kubernetes' },
+    { type: 'dns', value: 'kubernetes.default' },
+    { type: 'dns', value: 'kubernetes.default.svc' },
+    { type: 'dns', value: 'kubernetes.default.svc.cluster.local' },
   ]);
-  const admin = await issue("CN=kubernetes-admin, O=system:masters", "client");
-  const developer = await issue("CN=developer, O=runtime-guard:developers", "client");
+  const admin = await issue('CN=kubernetes-admin, O=system:masters', 'client');
+  const developer = await issue('CN=developer, O=runtime-guard:developers', 'client');
   const serviceAccount = await newKeyPair();
   return {
-    ca: { certPem: caCert.toString("pem") + "\n", keyPem: caKeys.privateKeyPem },
+    ca: { certPem: caCert.toString('pem') + '\n', keyPem: caKeys.privateKeyPem },
     serving,
     admin,
     developer,
@@ -299,10 +337,16 @@ async function createPki(): Promise<Pki> {
   };
 }
 
-function kubeconfig(server: string, caPem: string, user: string, client: IssuedCert, namespace?: string): string {
-  const b64 = (s: string): string => Buffer.from(s).toString("base64");
+function kubeconfig(
+  server: string,
+  caPem: string,
+  user: string,
+  client: IssuedCert,
+  namespace?: string,
+): string {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
   const context = {
-    cluster: "runtime-guard-e2e",
+    cluster: 'runtime-guard-e2e',
     user,
     ...(namespace ? { namespace } : {}),
   };
@@ -310,16 +354,29 @@ function kubeconfig(server: string, caPem: string, user: string, client: IssuedC
   return (
     JSON.stringify(
       {
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: "runtime-guard-e2e", cluster: { server, "certificate-authority-data": b64(caPem) } }],
-        users: [{ name: user, user: { "client-certificate-data": b64(client.certPem), "client-key-data": b64(client.keyPem) } }],
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'runtime-guard-e2e',
+            cluster: { server, 'certificate-authority-data': b64(caPem) },
+          },
+        ],
+        users: [
+          {
+            name: user,
+            user: {
+              'client-certificate-data': b64(client.certPem),
+              'client-key-data': b64(client.keyPem),
+            },
+          },
+        ],
         contexts: [{ name: user, context }],
-        "current-context": user,
+        'current-context': user,
       },
       null,
       2,
-    ) + "\n"
+    ) + '\n'
   );
 }
 
@@ -330,11 +387,13 @@ function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const srv = createServer();
     srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => (port > 0 ? resolvePromise(port) : reject(new Error("could not allocate a port"))));
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() =>
+        port > 0 ? resolvePromise(port) : reject(new Error('could not allocate a port')),
+      );
     });
   });
 }
@@ -347,14 +406,23 @@ async function distinctFreePorts(n: number): Promise<number[]> {
 
 /** Every child we started, so a process 'exit' handler can kill leftovers. */
 const liveChildren = new Set<ChildProcess>();
+/** Temp dirs of control planes not yet stopped (removed by the same handler). */
+const liveDirs = new Set<string>();
 let exitHandlerInstalled = false;
 
 function killAllChildren(): void {
   for (const child of liveChildren) {
     try {
-      child.kill("SIGKILL");
+      child.kill('SIGKILL');
     } catch {
       // already gone
+    }
+  }
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort
     }
   }
 }
@@ -362,11 +430,11 @@ function killAllChildren(): void {
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
-  process.on("exit", killAllChildren);
+  process.on('exit', killAllChildren);
   // A fatal signal skips 'exit' handlers. Where nobody else handles the
   // signal (e.g. inside a test file), kill our children and re-raise it so
   // the process still dies with the default behaviour.
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     if (process.listenerCount(sig) > 0) continue;
     const handler = (): void => {
       killAllChildren();
@@ -385,22 +453,27 @@ interface Managed {
   exitInfo: () => string | undefined;
 }
 
-function startProcess(name: string, bin: string, args: readonly string[], logPath: string): Managed {
+function startProcess(
+  name: string,
+  bin: string,
+  args: readonly string[],
+  logPath: string,
+): Managed {
   installExitHandler();
-  const log = createWriteStream(logPath, { flags: "a" });
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   let info: string | undefined;
   const exited = new Promise<void>((resolvePromise) => {
-    child.on("error", (err) => {
+    child.on('error', (err) => {
       info = `failed to start: ${err.message}`;
       liveChildren.delete(child);
       log.end();
       resolvePromise();
     });
-    child.on("exit", (code, signal) => {
+    child.on('exit', (code, signal) => {
       info = signal ? `killed by ${signal}` : `exited with code ${String(code)}`;
       liveChildren.delete(child);
       // Let piped output drain before closing the log.
@@ -412,21 +485,25 @@ function startProcess(name: string, bin: string, args: readonly string[], logPat
 }
 
 async function stopProcess(proc: Managed, graceMs = 10_000): Promise<void> {
-  if (proc.exitInfo() !== undefined || proc.child.exitCode !== null || proc.child.signalCode !== null) {
+  if (
+    proc.exitInfo() !== undefined ||
+    proc.child.exitCode !== null ||
+    proc.child.signalCode !== null
+  ) {
     await proc.exited;
     return;
   }
-  proc.child.kill("SIGTERM");
-  const timer = setTimeout(() => proc.child.kill("SIGKILL"), graceMs);
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
   await proc.exited;
   clearTimeout(timer);
 }
 
 async function tail(path: string, lines = 40): Promise<string> {
   try {
-    return (await readFile(path, "utf8")).trimEnd().split("\n").slice(-lines).join("\n");
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
-    return "(no log)";
+    return '(no log)';
   }
 }
 
@@ -454,20 +531,22 @@ function apiClient(server: string, ca: string, client: IssuedCert): ApiClient {
             ca,
             cert: client.certPem,
             key: client.keyPem,
-            servername: "localhost",
-            headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+            servername: 'localhost',
+            headers: payload
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+              : {},
             timeout: 10_000,
           },
           (res) => {
-            let data = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (data += chunk));
-            res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, body: data }));
-            res.on("error", reject);
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (data += chunk));
+            res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: data }));
+            res.on('error', reject);
           },
         );
-        req.on("timeout", () => req.destroy(new Error(`timeout: ${method} ${path}`)));
-        req.on("error", reject);
+        req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${path}`)));
+        req.on('error', reject);
         req.end(payload);
       });
     },
@@ -477,22 +556,31 @@ function apiClient(server: string, ca: string, client: IssuedCert): ApiClient {
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolvePromise, reject) => {
     const req = httpRequest(url, { timeout: 5_000 }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (data += chunk));
-      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, body: data }));
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (data += chunk));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: data }));
     });
-    req.on("timeout", () => req.destroy(new Error(`timeout: GET ${url}`)));
-    req.on("error", reject);
+    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${url}`)));
+    req.on('error', reject);
+    req.end();
   });
 }
 
-async function waitFor(what: string, deadline: number, procs: readonly Managed[], probe: () => Promise<boolean>): Promise<void> {
-  let lastError = "";
+async function waitFor(
+  what: string,
+  deadline: number,
+  procs: readonly Managed[],
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  let lastError = '';
   for (;;) {
     for (const p of procs) {
       const info = p.exitInfo();
-      if (info !== undefined) throw new Error(`${p.name} ${info} while waiting for ${what}; log tail:\n${await tail(p.logPath)}`);
+      if (info !== undefined)
+        throw new Error(
+          `${p.name} ${info} while waiting for ${what}; log tail:\n${await tail(p.logPath)}`,
+        );
     }
     try {
       if (await probe()) return;
@@ -500,8 +588,12 @@ async function waitFor(what: string, deadline: number, procs: readonly Managed[]
       lastError = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) {
-      const logs = await Promise.all(procs.map(async (p) => `--- ${p.name} (${p.logPath}):\n${await tail(p.logPath)}`));
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}\n${logs.join("\n")}`);
+      const logs = await Promise.all(
+        procs.map(async (p) => `--- ${p.name} (${p.logPath}):\n${await tail(p.logPath)}`),
+      );
+      throw new Error(
+        `timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}\n${logs.join('\n')}`,
+      );
     }
     await sleep(250);
   }
@@ -523,7 +615,7 @@ interface ClusterRole {
  * controller, which does not run here. Do the same once, to a fixed point.
  */
 async function aggregateClusterRoles(api: ApiClient): Promise<void> {
-  const res = await api.request("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles");
+  const res = await api.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles');
   if (res.status !== 200) throw new Error(`list clusterroles: HTTP ${res.status}: ${res.body}`);
   const roles = (JSON.parse(res.body) as { items: ClusterRole[] }).items;
   const matches = (role: ClusterRole, selector: Record<string, string>): boolean =>
@@ -557,26 +649,40 @@ async function aggregateClusterRoles(api: ApiClient): Promise<void> {
     if (!any) break;
   }
   for (const role of changed) {
-    const put = await api.request("PUT", `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role.metadata.name}`, role);
-    if (put.status !== 200) throw new Error(`update clusterrole ${role.metadata.name}: HTTP ${put.status}: ${put.body}`);
+    const put = await api.request(
+      'PUT',
+      `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role.metadata.name}`,
+      role,
+    );
+    if (put.status !== 200)
+      throw new Error(`update clusterrole ${role.metadata.name}: HTTP ${put.status}: ${put.body}`);
   }
 }
 
 async function createOrFail(api: ApiClient, path: string, body: unknown): Promise<void> {
-  const res = await api.request("POST", path, body);
-  if (res.status !== 201 && res.status !== 409) throw new Error(`POST ${path}: HTTP ${res.status}: ${res.body}`);
+  const res = await api.request('POST', path, body);
+  if (res.status !== 201 && res.status !== 409)
+    throw new Error(`POST ${path}: HTTP ${res.status}: ${res.body}`);
 }
 
 async function setUpDeveloper(api: ApiClient, namespace: string): Promise<void> {
   await aggregateClusterRoles(api);
-  await createOrFail(api, "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-  await createOrFail(api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "RoleBinding",
-    metadata: { name: "developer-edit", namespace },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
-    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "developer" }],
+  await createOrFail(api, '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
   });
+  await createOrFail(
+    api,
+    `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'developer-edit', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'developer' }],
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -584,11 +690,13 @@ async function setUpDeveloper(api: ApiClient, namespace: string): Promise<void> 
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = options.log ?? ((): void => {});
-  const developerNamespace = options.developerNamespace ?? "dev";
+  const developerNamespace = options.developerNamespace ?? 'dev';
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const binaries = await resolveBinaries(options);
 
-  const dir = await mkdtemp(join(tmpdir(), "runtime-guard-cp-"));
+  installExitHandler();
+  const dir = await mkdtemp(join(tmpdir(), 'runtime-guard-cp-'));
+  if (!options.keepDir) liveDirs.add(dir);
   const procs: Managed[] = [];
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -596,29 +704,42 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // API server first (it holds etcd connections), then etcd.
       for (const p of [...procs].reverse()) await stopProcess(p);
       if (!options.keepDir) await rm(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
     })();
     return stopped;
   };
 
   try {
-    const [etcdClientPort, etcdPeerPort, apiPort] = (await distinctFreePorts(3)) as [number, number, number];
+    const [etcdClientPort, etcdPeerPort, apiPort] = (await distinctFreePorts(3)) as [
+      number,
+      number,
+      number,
+    ];
     const server = `https://127.0.0.1:${apiPort}`;
     const path = (name: string): string => join(dir, name);
 
     log(`generating certificates in ${dir}`);
     const pki = await createPki();
     const files: Record<string, string> = {
-      "ca.crt": pki.ca.certPem,
-      "ca.key": pki.ca.keyPem,
-      "apiserver.crt": pki.serving.certPem,
-      "apiserver.key": pki.serving.keyPem,
-      "sa.key": pki.serviceAccount.privateKeyPem,
-      "sa.pub": pki.serviceAccount.publicKeyPem,
-      "admin.kubeconfig": kubeconfig(server, pki.ca.certPem, "kubernetes-admin", pki.admin),
-      "developer.kubeconfig": kubeconfig(server, pki.ca.certPem, "developer", pki.developer, developerNamespace),
+      'ca.crt': pki.ca.certPem,
+      'ca.key': pki.ca.keyPem,
+      'apiserver.crt': pki.serving.certPem,
+      'apiserver.key': pki.serving.keyPem,
+      'sa.key': pki.serviceAccount.privateKeyPem,
+      'sa.pub': pki.serviceAccount.publicKeyPem,
+      'admin.kubeconfig': kubeconfig(server, pki.ca.certPem, 'kubernetes-admin', pki.admin),
+      'developer.kubeconfig': kubeconfig(
+        server,
+        pki.ca.certPem,
+        'developer',
+        pki.developer,
+        developerNamespace,
+      ),
     };
     for (const [name, content] of Object.entries(files)) {
-      await writeFile(path(name), content, { mode: name.endsWith(".key") || name.endsWith(".kubeconfig") ? 0o600 : 0o644 });
+      await writeFile(path(name), content, {
+        mode: name.endsWith('.key') || name.endsWith('.kubeconfig') ? 0o600 : 0o644,
+      });
     }
 
     const deadline = Date.now() + readyTimeoutMs;
@@ -626,70 +747,73 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
     log(`starting etcd on ${etcdUrl}`);
     const etcd = startProcess(
-      "etcd",
+      'etcd',
       binaries.etcd,
       [
-        "--name=e2e",
-        `--data-dir=${path("etcd-data")}`,
+        '--name=e2e',
+        `--data-dir=${path('etcd-data')}`,
         `--listen-client-urls=${etcdUrl}`,
         `--advertise-client-urls=${etcdUrl}`,
         `--listen-peer-urls=${peerUrl}`,
         `--initial-advertise-peer-urls=${peerUrl}`,
         `--initial-cluster=e2e=${peerUrl}`,
-        "--initial-cluster-state=new",
-        "--unsafe-no-fsync", // throwaway data; much faster on slow disks
-        "--log-level=warn",
+        '--initial-cluster-state=new',
+        '--unsafe-no-fsync', // throwaway data; much faster on slow disks
+        '--log-level=warn',
       ],
-      path("etcd.log"),
+      path('etcd.log'),
     );
     procs.push(etcd);
-    await waitFor("etcd /health", deadline, [etcd], async () => {
+    await waitFor('etcd /health', deadline, [etcd], async () => {
       const res = await httpGet(`${etcdUrl}/health`);
       return res.status === 200 && res.body.includes('"true"');
     });
 
     log(`starting kube-apiserver on ${server}`);
     const apiserver = startProcess(
-      "kube-apiserver",
+      'kube-apiserver',
       binaries.kubeApiserver,
       [
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        // A loopback advertise address is rejected by the endpoint reconciler;
+        // nothing in-cluster needs the "kubernetes" Service endpoints here.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${apiPort}`,
         `--etcd-servers=${etcdUrl}`,
-        `--tls-cert-file=${path("apiserver.crt")}`,
-        `--tls-private-key-file=${path("apiserver.key")}`,
-        `--client-ca-file=${path("ca.crt")}`,
-        `--service-account-key-file=${path("sa.pub")}`,
-        `--service-account-signing-key-file=${path("sa.key")}`,
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        "--service-cluster-ip-range=10.0.0.0/24",
-        "--authorization-mode=Node,RBAC",
+        `--tls-cert-file=${path('apiserver.crt')}`,
+        `--tls-private-key-file=${path('apiserver.key')}`,
+        `--client-ca-file=${path('ca.crt')}`,
+        `--service-account-key-file=${path('sa.pub')}`,
+        `--service-account-signing-key-file=${path('sa.key')}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=Node,RBAC',
         // No controller-manager: the ServiceAccount admission plugin would
         // reject pods until a "default" ServiceAccount exists in the namespace.
-        "--disable-admission-plugins=ServiceAccount",
-        "--enable-admission-plugins=NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
+        '--disable-admission-plugins=ServiceAccount',
+        '--enable-admission-plugins=NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
         // Let privileged pods through the API server so the webhook decides.
-        "--allow-privileged=true",
-        "--profiling=false",
-        `--cert-dir=${path("apiserver-certs")}`,
+        '--allow-privileged=true',
+        '--profiling=false',
+        `--cert-dir=${path('apiserver-certs')}`,
         ...(options.extraApiServerArgs ?? []),
       ],
-      path("kube-apiserver.log"),
+      path('kube-apiserver.log'),
     );
     procs.push(apiserver);
 
     const admin = apiClient(server, pki.ca.certPem, pki.admin);
-    await waitFor("kube-apiserver /readyz", deadline, [etcd, apiserver], async () => {
-      const res = await admin.request("GET", "/readyz");
+    await waitFor('kube-apiserver /readyz', deadline, [etcd, apiserver], async () => {
+      const res = await admin.request('GET', '/readyz');
       return res.status === 200;
     });
 
     log(`granting user "developer" ClusterRole edit in namespace ${developerNamespace}`);
     await setUpDeveloper(admin, developerNamespace);
 
-    const adminKubeconfig = path("admin.kubeconfig");
-    const developerKubeconfig = path("developer.kubeconfig");
+    const adminKubeconfig = path('admin.kubeconfig');
+    const developerKubeconfig = path('developer.kubeconfig');
     log(`control plane ready at ${server}`);
     return {
       server,
@@ -697,11 +821,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       developerKubeconfig,
       developerNamespace,
       caCertPem: pki.ca.certPem,
-      caCertPath: path("ca.crt"),
+      caCertPath: path('ca.crt'),
       dir,
       binaries,
       kubectl(args, kubectlOptions = {}) {
-        const kc = kubectlOptions.user === "developer" ? developerKubeconfig : adminKubeconfig;
+        const kc = kubectlOptions.user === 'developer' ? developerKubeconfig : adminKubeconfig;
         return run(binaries.kubectl, [`--kubeconfig=${kc}`, ...args], kubectlOptions.input);
       },
       stop,
@@ -717,19 +841,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
 async function cli(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== "up") {
+  if (command !== 'up') {
     process.stderr.write(
-      "usage: node test/e2e/control-plane.ts up [--namespace NAME] [--env-file PATH]\n" +
-        "  Starts etcd + kube-apiserver, prints KUBECONFIG, runs until SIGINT/SIGTERM.\n",
+      'usage: node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH]\n' +
+        '  Starts etcd + kube-apiserver, prints KUBECONFIG, runs until SIGINT/SIGTERM.\n',
     );
-    return command === "help" || command === "--help" || command === "-h" ? 0 : 2;
+    return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;
   }
   let namespace: string | undefined;
   let envFile: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === "--namespace") namespace = rest[++i];
-    else if (arg === "--env-file") envFile = rest[++i];
+    if (arg === '--namespace') namespace = rest[++i];
+    else if (arg === '--write-env') envFile = rest[++i];
     else {
       process.stderr.write(`unknown argument: ${String(arg)}\n`);
       return 2;
@@ -745,8 +869,8 @@ async function cli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`\n${sig} received, stopping control plane...\n`);
     wake?.();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const cp = await startControlPlane({
     ...(namespace ? { developerNamespace: namespace } : {}),
@@ -760,10 +884,10 @@ async function cli(argv: readonly string[]): Promise<number> {
       `export RUNTIME_GUARD_DEV_NAMESPACE=${cp.developerNamespace}`,
       `export RUNTIME_GUARD_APISERVER=${cp.server}`,
     ];
-    if (envFile) await writeFile(envFile, lines.join("\n") + "\n");
+    if (envFile) await writeFile(envFile, lines.join('\n') + '\n');
     process.stdout.write(
       `KUBECONFIG=${cp.adminKubeconfig}\n` +
-        `${lines.join("\n")}\n` +
+        `${lines.join('\n')}\n` +
         `# kubectl (use this one, not a system kubectl): "$RUNTIME_GUARD_KUBECTL" get ns\n` +
         `# developer: "$RUNTIME_GUARD_KUBECTL" --kubeconfig "$RUNTIME_GUARD_DEV_KUBECONFIG" -n ${cp.developerNamespace} get pods\n` +
         `# Press Ctrl-C to stop.\n`,
@@ -774,7 +898,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   }
   await cp.stop();
   if (envFile) await rm(envFile, { force: true });
-  process.stderr.write("control plane stopped\n");
+  process.stderr.write('control plane stopped\n');
   return 0;
 }
 
