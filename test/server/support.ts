@@ -112,13 +112,15 @@ export async function httpsCall(options: HttpsRequestOptions): Promise<HttpsAnsw
   });
   request.end(options.body);
   const [response] = (await once(request, 'response')) as [import('node:http').IncomingMessage];
+  // Taken now: once the body is read, the socket goes back to the agent and leaves the response.
+  const socket = response.socket as TLSSocket;
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
   return {
     statusCode: response.statusCode ?? 0,
     headers: response.headers,
     body: Buffer.concat(chunks).toString('utf8'),
-    socket: response.socket as TLSSocket,
+    socket,
     reusedSocket: request.reusedSocket,
   };
 }
@@ -139,21 +141,36 @@ export function apiserverAgent(
 
 export interface TestCertificates {
   ca: CertificateAuthority;
-  issue(commonName?: string): Promise<IssuedCertificate>;
+  /** A serving certificate for localhost and 127.0.0.1, or a client certificate. */
+  issue(commonName?: string, usage?: 'server' | 'client'): Promise<IssuedCertificate>;
 }
 
 export async function testCertificates(): Promise<TestCertificates> {
   const ca = await createCertificateAuthority('runtime-guard test CA');
   return {
     ca,
-    issue: (commonName = 'runtime-guard') =>
-      issueCertificate(ca, { commonName, dns: ['localhost'], ips: ['127.0.0.1'] }),
+    issue: (commonName = 'runtime-guard', usage = 'server') =>
+      issueCertificate(ca, { commonName, usage, dns: ['localhost'], ips: ['127.0.0.1'] }),
   };
 }
 
-export async function temporaryDirectory(t: {
-  after(fn: () => Promise<void>): void;
-}): Promise<string> {
+/** Where a test registers what to undo: its TestContext, or a CleanupList for a whole suite. */
+export interface Cleanup {
+  after(fn: () => Promise<unknown> | unknown): void;
+}
+
+/** Undoes in reverse order, for suites whose resources outlive one test. */
+export class CleanupList implements Cleanup {
+  readonly #steps: (() => Promise<unknown> | unknown)[] = [];
+  after(fn: () => Promise<unknown> | unknown): void {
+    this.#steps.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const step of this.#steps.reverse()) await step();
+  }
+}
+
+export async function temporaryDirectory(t: Cleanup): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'runtime-guard-test-'));
   t.after(() => rm(directory, { recursive: true, force: true }));
   return directory;
