@@ -106,6 +106,14 @@ export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
       this.#refused = undefined;
       return this.#finish({ ok: true, changed: false });
     }
+    // A file caught between truncation and write is empty; the defaults it would mean are not what anyone saved.
+    if (text.trim() === '')
+      return this.#finish(
+        this.#fail(
+          text,
+          `${this.#path} is empty; an empty file is not applied on reload (restart to run the defaults)`,
+        ),
+      );
     if (this.#refused && text === this.#refused.text)
       return this.#finish({ ok: false, message: this.#refused.message }); // already reported
     let config: RuntimeGuardConfig;
