@@ -257,3 +257,8 @@ export function metricValue(
   }
   return undefined;
 }
+
+/** Polls until the condition holds; the test's own timeout bounds the wait. */
+export async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
+}

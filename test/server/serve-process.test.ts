@@ -1,0 +1,108 @@
+// `runtime-guard serve` as a process: it starts on the development certificate, takes load from
+// several keep-alive connections, and on SIGTERM answers everything it was sent and exits 0.
+// The clients stop sending once /readyz fails, as the apiserver does once endpoints drop the pod.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { apiserverAgent, httpsCall, podReview, temporaryDirectory } from './support.ts';
+
+const repository = resolve(import.meta.dirname, '../..');
+const node = join(repository, 'node_modules/.bin/node');
+const main = join(repository, 'src/cli/main.ts');
+
+test(
+  'serve answers every review sent before and during SIGTERM, then exits 0',
+  { timeout: 60_000 },
+  async (t) => {
+    const directory = await temporaryDirectory(t);
+    await writeFile(
+      join(directory, 'runtime-guard.yaml'),
+      'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown:\n    drainSeconds: 1\n    timeoutSeconds: 10\n',
+    );
+    const child = spawn(node, [main, 'serve', '--config', 'runtime-guard.yaml'], {
+      cwd: directory,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+
+    // Standard output is JSON log lines; the one that says it serves carries the port.
+    const logLines: Record<string, unknown>[] = [];
+    const serving = new Promise<number>((resolvePort, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logLines.push(entry);
+        if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`serve exited with ${code} before serving:\n${stderr}`)),
+      );
+    });
+    const port = await serving;
+    assert.match(
+      stderr,
+      /curl --cacert \.dev-certs\/ca\.crt -H 'Content-Type: application\/json' --data @examples\/admission-review-pod\.json https:\/\/127\.0\.0\.1:\d+\/validate/,
+    );
+    const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
+
+    const sent: string[] = [];
+    const answered = new Map<string, number>();
+    const failures: string[] = [];
+      const worker = async (id: number) => {
+      const agent = apiserverAgent(ca);
+      try {
+        for (let i = 0; ; i += 1) {
+          const uid = `w${id}-${i}`;
+          sent.push(uid);
+          try {
+            const answer = await httpsCall({
+              agent,
+              port,
+              path: '/validate?timeout=10s',
+              body: JSON.stringify(podReview({ uid, privileged: i % 2 === 0 })),
+            });
+            if (answer.statusCode === 200 && JSON.parse(answer.body).response.uid === uid)
+              answered.set(uid, answer.statusCode);
+            else failures.push(`${uid}: ${answer.statusCode} ${answer.body}`);
+          } catch (error) {
+            failures.push(`${uid}: ${(error as Error).message}`);
+            return;
+          }
+          const ready = await httpsCall({ agent, port, path: '/readyz' });
+          if (ready.statusCode !== 200) return;
+        }
+      } finally {
+        agent.destroy();
+      }
+    };
+    const workers = Array.from({ length: 6 }, (_, id) => worker(id));
+
+    // SIGTERM mid-load: once every connection has carried reviews.
+    while (answered.size < 120 && failures.length === 0)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(child.kill('SIGTERM'));
+    await Promise.all(workers);
+    const [code, signal] = await exited;
+
+    assert.deepEqual(failures, []);
+    assert.equal(answered.size, sent.length, 'every review sent was answered');
+    assert.equal(signal, null);
+    assert.equal(code, 0, stderr);
+    const messages = logLines.map((line) => line['msg']);
+    assert.ok(messages.includes('shutting down: readiness is false, draining'));
+    assert.equal(messages.at(-1), 'shutdown complete');
+    assert.equal(
+      logLines.filter((line) => line['msg'] === 'admission review').length,
+      sent.length,
+      'one decision line per review',
+    );
+  },
+);
