@@ -105,32 +105,28 @@ export class FakeNamespaceApi {
     this.listRequests += 1;
     if (!this.available) {
       this.failedListRequests += 1;
-      response
-        .writeHead(503, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            kind: 'Status',
-            apiVersion: 'v1',
-            status: 'Failure',
-            message: 'the server is currently unable to handle the request',
-            code: 503,
-          }),
-        );
+      response.writeHead(503, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'the server is currently unable to handle the request',
+          code: 503,
+        }),
+      );
       return;
     }
     const items = [...this.#namespaces]
       .filter(([, labels]) => matches(labels, selector))
       .map(([name, labels]) => this.#object(name, labels, this.#resourceVersion));
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          kind: 'NamespaceList',
-          apiVersion: 'v1',
-          metadata: { resourceVersion: String(this.#resourceVersion) },
-          items,
-        }),
-      );
+    response.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        kind: 'NamespaceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.#resourceVersion) },
+        items,
+      }),
+    );
   }
 }
 

@@ -1,16 +1,22 @@
 // Per-namespace mode from the `runtime-guard.io/mode` label, read through a real
 // @kubernetes/client-node informer against a fake API server that speaks list+watch.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { defaultPolicy } from '../../src/config/load-config.ts';
+import { configFromObject, defaultPolicy } from '../../src/config/load-config.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 import { createServerMetrics } from '../../src/server/metrics.ts';
 import { createNamespaceInformer, NamespaceModeCache } from '../../src/server/namespace-modes.ts';
+import { startServer } from '../../src/server/start-server.ts';
 import { FakeNamespaceApi } from './fake-namespace-api.ts';
 import {
+  apiserverAgent,
   capturingLogger,
+  httpsCall,
   metricValue,
   podReview,
+  temporaryDirectory,
   waitFor,
   type AdmissionResponseBody,
 } from './support.ts';
@@ -129,3 +135,52 @@ test(
     assert.equal(api.listRequests - api.failedListRequests, 1);
   },
 );
+
+test('outside a cluster the feature stands aside: the configured mode applies and readiness does not wait', async (t) => {
+  const saved = {
+    host: process.env['KUBERNETES_SERVICE_HOST'],
+    kubeconfig: process.env['KUBECONFIG'],
+  };
+  const directory = await temporaryDirectory(t);
+  delete process.env['KUBERNETES_SERVICE_HOST'];
+  process.env['KUBECONFIG'] = join(directory, 'no-such-kubeconfig');
+  t.after(() => {
+    for (const [name, value] of [
+      ['KUBERNETES_SERVICE_HOST', saved.host],
+      ['KUBECONFIG', saved.kubeconfig],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  const log = capturingLogger();
+  const config = configFromObject({
+    server: { host: '127.0.0.1', port: 0, namespaceModes: { enabled: true } },
+  });
+  const server = await startServer({
+    config,
+    logger: log.logger,
+    devCertDir: join(directory, '.dev-certs'),
+  });
+  t.after(() => server.shutdown({ drainSeconds: 0 }));
+  assert.equal(server.namespaceModes, undefined);
+  assert.ok(log.lines().some((line) => /no cluster is reachable/.test(String(line['msg']))));
+
+  const agent = apiserverAgent(await readFile(join(directory, '.dev-certs', 'ca.crt'), 'utf8'));
+  t.after(() => agent.destroy());
+  const ready = await httpsCall({ agent, port: server.port, path: '/readyz' });
+  assert.equal(ready.statusCode, 200);
+  assert.deepEqual(Object.keys(JSON.parse(ready.body).checks).sort(), [
+    'certificate',
+    'configuration',
+    'shutdown',
+  ]);
+  const review = await httpsCall({
+    agent,
+    port: server.port,
+    path: '/validate',
+    body: JSON.stringify(podReview({ privileged: true })),
+  });
+  assert.equal(JSON.parse(review.body).response.allowed, false);
+});

@@ -56,7 +56,7 @@ test(
     const sent: string[] = [];
     const answered = new Map<string, number>();
     const failures: string[] = [];
-      const worker = async (id: number) => {
+    const worker = async (id: number) => {
       const agent = apiserverAgent(ca);
       try {
         for (let i = 0; ; i += 1) {
