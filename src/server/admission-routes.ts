@@ -63,12 +63,13 @@ function answerReview(
 ) {
   const { metrics } = options;
   const body = request.body;
-  if (body === undefined)
+  if (body === undefined) {
     throw new RequestError(
       400,
       'invalid_review',
       'the request has no body: send an AdmissionReview as application/json',
     );
+  }
 
   const namespace = requestNamespace(body);
   const namespaceMode = namespace ? options.namespaceModes?.modeFor(namespace) : undefined;
@@ -78,12 +79,13 @@ function answerReview(
     options.currentPolicy(),
     namespaceMode ? { namespaceMode } : {},
   );
-  if (!result.ok)
+  if (!result.ok) {
     throw new RequestError(
       400,
       'invalid_review',
       `not a usable AdmissionReview: ${result.message}`,
     );
+  }
 
   const { outcome } = result;
   metrics.reviews.inc({
@@ -117,12 +119,13 @@ function requestNamespace(body: unknown): string | undefined {
 }
 
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '')
+  if (text.trim() === '') {
     throw new RequestError(
       400,
       'malformed_json',
       'the body is empty: send an AdmissionReview as JSON',
     );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -90,11 +90,12 @@ export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }
       name: 'certificate',
       check: () => {
         const { subject, notAfter } = this.#current.summary;
-        if (notAfter.getTime() <= Date.now())
+        if (notAfter.getTime() <= Date.now()) {
           return {
             ok: false,
             detail: `the certificate in use (${subject}) expired on ${notAfter.toISOString()}`,
           };
+        }
         const refused = this.#lastRefused
           ? `; the files on disk were refused: ${this.#lastRefused.message}`
           : '';

@@ -107,15 +107,13 @@ export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
       return this.#finish({ ok: true, changed: false });
     }
     // A file caught between truncation and write is empty; the defaults it would mean are not what anyone saved.
-    if (text.trim() === '')
-      return this.#finish(
-        this.#fail(
-          text,
-          `${this.#path} is empty; an empty file is not applied on reload (restart to run the defaults)`,
-        ),
-      );
-    if (this.#refused && text === this.#refused.text)
+    if (text.trim() === '') {
+      const message = `${this.#path} is empty; an empty file is not applied on reload (restart to run the defaults)`;
+      return this.#finish(this.#fail(text, message));
+    }
+    if (this.#refused && text === this.#refused.text) {
       return this.#finish({ ok: false, message: this.#refused.message }); // already reported
+    }
     let config: RuntimeGuardConfig;
     try {
       config = parseConfigText(text, this.#path);

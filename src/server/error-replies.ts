@@ -48,8 +48,9 @@ interface DescribedError {
 
 /** Turns what Fastify, a parser or a handler threw into the reply the client gets. */
 export function describeRequestError(error: FastifyError, request: FastifyRequest): DescribedError {
-  if (error instanceof RequestError)
+  if (error instanceof RequestError) {
     return { statusCode: error.statusCode, type: error.type, message: error.message };
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       const contentType = request.headers['content-type'];
@@ -74,8 +75,9 @@ export function describeRequestError(error: FastifyError, request: FastifyReques
       };
   }
   const statusCode = error.statusCode ?? 500;
-  if (statusCode >= 400 && statusCode < 500)
+  if (statusCode >= 400 && statusCode < 500) {
     return { statusCode, type: 'bad_request', message: error.message };
+  }
   return {
     statusCode: 500,
     type: 'internal',
@@ -99,13 +101,16 @@ export function installErrorReplies(app: FastifyInstance, metrics: ServerMetrics
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const described = describeRequestError(error, request);
     metrics.errors.inc({ type: described.type });
-    if (described.statusCode >= 500)
+    if (described.statusCode >= 500) {
       request.log.error({ err: error, errorType: described.type }, 'request failed');
-    else
-      request.log.warn(
-        { statusCode: described.statusCode, errorType: described.type, reason: described.message },
-        'request rejected',
-      );
+    } else {
+      const fields = {
+        statusCode: described.statusCode,
+        errorType: described.type,
+        reason: described.message,
+      };
+      request.log.warn(fields, 'request rejected');
+    }
     return sendError(reply, described.statusCode, described.message);
   });
 

@@ -87,11 +87,12 @@ export class NamespaceModeCache implements NamespaceModeLookup {
     return {
       name: 'namespaceCache',
       check: () => {
-        if (this.#synced)
+        if (this.#synced) {
           return {
             ok: true,
             detail: `synced: ${this.#informer.list().length} namespaces carry ${NAMESPACE_MODE_LABEL}`,
           };
+        }
         const why = this.#lastError ? `; last error: ${this.#lastError}` : '';
         return {
           ok: false,

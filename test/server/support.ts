@@ -252,8 +252,8 @@ export function metricValue(
     const present = new Map(
       [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
     );
-    if (Object.entries(labels).every(([key, value]) => present.get(key) === value))
-      return Number(match[3]);
+    const wanted = Object.entries(labels).every(([key, value]) => present.get(key) === value);
+    if (wanted) return Number(match[3]);
   }
   return undefined;
 }
