@@ -1,36 +1,35 @@
 /**
- * The JSON Patch for a mutation, computed by diffing the received object against a copy with the
- * mutated parts swapped in. Only the path down to those parts is copied, and the diff library
- * skips identical references, so the cost follows what changed, not the object's size.
+ * The JSON Patch for a mutation. Each replaced part (a security context, the annotations) is
+ * diffed on its own against what was received, and the library's pointer prefixes its path, so
+ * the cost follows what changed, not the size of the object, and container lists are never
+ * diffed as arrays (an array diff could shift elements another webhook added meanwhile).
  */
-import { createPatch, type Operation } from 'rfc6902';
+import { createPatch, Pointer, type Operation } from 'rfc6902';
 import type { PathSegment } from '../policy/field-path.ts';
 
 export interface Replacement {
+  /** Path from the object root; every parent on it exists in the object received. */
   path: readonly PathSegment[];
   value: unknown;
 }
 
-function withReplaced(
-  node: unknown,
-  path: readonly PathSegment[],
-  depth: number,
-  value: unknown,
-): unknown {
-  if (depth === path.length) return value;
-  const key = path[depth] as string;
-  const copy = Array.isArray(node) ? [...node] : { ...(node as Record<string, unknown>) };
-  (copy as Record<string, unknown>)[key] = withReplaced(
-    (node as Record<string, unknown>)[key],
-    path,
-    depth + 1,
-    value,
-  );
-  return copy;
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) node = (node as Record<string, unknown>)[segment as string];
+  return node;
 }
 
-export function diffPatch(root: object, replacements: readonly Replacement[]): Operation[] {
-  let target: unknown = root;
-  for (const { path, value } of replacements) target = withReplaced(target, path, 0, value);
-  return target === root ? [] : createPatch(root, target);
+export function patchFor(root: object, replacements: readonly Replacement[]): Operation[] {
+  const operations: Operation[] = [];
+  for (const { path, value } of replacements) {
+    const pointer = new Pointer(['', ...path.map(String)]).toString();
+    const current = valueAt(root, path);
+    if (current === undefined) {
+      operations.push({ op: 'add', path: pointer, value });
+      continue;
+    }
+    for (const op of createPatch(current, value))
+      operations.push({ ...op, path: pointer + op.path });
+  }
+  return operations;
 }

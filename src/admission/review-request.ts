@@ -16,7 +16,7 @@ import {
   type AdmissionResponse,
   type AdmissionReviewResponse,
 } from './admission-review.ts';
-import { diffPatch, type Replacement } from './json-patch.ts';
+import { patchFor, type Replacement } from './json-patch.ts';
 import {
   auditList,
   auditViolations,
@@ -204,20 +204,17 @@ export function reviewRequest(
       },
       policy,
     );
-    const replacements: Replacement[] = [];
-    if (result.spec !== pod.spec)
-      replacements.push({ path: location.specPath, value: result.spec });
-    if (
-      result.annotations &&
-      pod.annotations &&
-      !isDeepStrictEqual(result.annotations, pod.annotations)
-    ) {
+    const replacements: Replacement[] = result.specChanges.map((change) => ({
+      path: [...location.specPath, ...change.path],
+      value: change.value,
+    }));
+    if (result.annotations) {
       replacements.push({
         path: [...location.metadataPath, 'annotations'],
         value: result.annotations,
       });
     }
-    const patch = diffPatch(request.object as object, replacements);
+    const patch = patchFor(request.object as object, replacements);
     const extra: Partial<AdmissionResponse> = {};
     if (result.notes.length > 0) extra.warnings = noteWarnings(result.notes);
     if (patch.length === 0) {

@@ -1,6 +1,7 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Policy } from './policy.ts';
-import { isWindowsPod } from './pod-under-review.ts';
+import type { PathSegment } from './field-path.ts';
+import { isWindowsPod, type ContainerListName } from './pod-under-review.ts';
 import { copyForMutation, type MutationReport } from './mutations/mutable-pod.ts';
 import { applyDefaultSeccompProfile } from './mutations/default-seccomp-profile.ts';
 import { dropCapabilities } from './mutations/drop-capabilities.ts';
@@ -14,10 +15,34 @@ export interface MutationInput {
   onlyContainers?: ReadonlySet<string>;
 }
 
+/** A part of the pod spec that mutation replaced: its path relative to the spec, and new value. */
+export interface SpecChange {
+  path: readonly PathSegment[];
+  value: unknown;
+}
+
 export interface MutationResult extends MutationReport {
-  /** The mutated spec: the input object itself when nothing changed. */
-  spec: PodSpec;
-  annotations: Readonly<Record<string, string>> | undefined;
+  /** The security contexts that changed; empty when nothing did. */
+  specChanges: SpecChange[];
+  /** The annotations after mutation, when any was removed. */
+  annotations?: Readonly<Record<string, string>>;
+}
+
+const LISTS: readonly ContainerListName[] = ['initContainers', 'containers', 'ephemeralContainers'];
+
+/** Security contexts are copied on write, so a changed one is a different object. */
+function changedSecurityContexts(before: PodSpec, after: PodSpec): SpecChange[] {
+  const changes: SpecChange[] = [];
+  if (after.securityContext !== before.securityContext)
+    changes.push({ path: ['securityContext'], value: after.securityContext });
+  for (const list of LISTS) {
+    after[list]?.forEach((container, index) => {
+      if (container.securityContext !== before[list]?.[index]?.securityContext) {
+        changes.push({ path: [list, index, 'securityContext'], value: container.securityContext });
+      }
+    });
+  }
+  return changes;
 }
 
 /**
@@ -28,7 +53,7 @@ export interface MutationResult extends MutationReport {
 export function mutatePod(input: MutationInput, policy: Policy): MutationResult {
   const report: MutationReport = { changes: [], notes: [] };
   if (!policy.mutation.enabled || isWindowsPod(input.spec)) {
-    return { spec: input.spec, annotations: input.annotations, ...report };
+    return { specChanges: [], ...report };
   }
   const pod = copyForMutation(
     input.spec,
@@ -40,5 +65,16 @@ export function mutatePod(input: MutationInput, policy: Policy): MutationResult 
   translateLegacyAppArmorAnnotations(pod, policy, report);
   applyDefaultSeccompProfile(pod, policy, report);
   dropCapabilities(pod, policy, report);
-  return { spec: pod.spec, annotations: pod.annotations, ...report };
+  const result: MutationResult = {
+    specChanges: changedSecurityContexts(input.spec, pod.spec),
+    ...report,
+  };
+  if (
+    pod.annotations &&
+    input.annotations &&
+    Object.keys(pod.annotations).length !== Object.keys(input.annotations).length
+  ) {
+    result.annotations = pod.annotations;
+  }
+  return result;
 }

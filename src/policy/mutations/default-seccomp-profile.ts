@@ -7,9 +7,9 @@
  */
 import type { Policy } from '../policy.ts';
 import {
-  containerSecurityContext,
   mutableContainers,
-  podSecurityContext,
+  writablePodSecurityContext,
+  writableSecurityContext,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -22,13 +22,13 @@ export function applyDefaultSeccompProfile(
   const { enabled, profile } = policy.mutation.defaultSeccompProfile;
   if (!enabled || pod.spec.securityContext?.seccompProfile) return;
   if (pod.canChangePodLevel) {
-    podSecurityContext(pod.spec).seccompProfile = { ...profile };
+    writablePodSecurityContext(pod).seccompProfile = { ...profile };
     report.changes.push(`set spec.securityContext.seccompProfile to ${profile.type}`);
     return;
   }
   for (const { container, label } of mutableContainers(pod)) {
     if (container.securityContext?.seccompProfile) continue;
-    containerSecurityContext(container).seccompProfile = { ...profile };
+    writableSecurityContext(pod, container).seccompProfile = { ...profile };
     report.changes.push(`set ${label} seccompProfile to ${profile.type}`);
   }
 }

@@ -6,8 +6,8 @@
  */
 import type { Policy } from '../policy.ts';
 import {
-  containerSecurityContext,
   mutableContainers,
+  writableSecurityContext,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -19,7 +19,7 @@ export function dropCapabilities(pod: MutablePod, policy: Policy, report: Mutati
     const current = container.securityContext?.capabilities?.drop ?? [];
     const missing = drop.filter((name) => !current.includes(name));
     if (missing.length === 0) continue;
-    const securityContext = containerSecurityContext(container);
+    const securityContext = writableSecurityContext(pod, container);
     securityContext.capabilities = {
       ...(securityContext.capabilities ?? {}),
       drop: [...current, ...missing],

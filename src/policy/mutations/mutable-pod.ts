@@ -8,9 +8,9 @@ import type {
 import type { ContainerListName } from '../pod-under-review.ts';
 
 /**
- * A pod spec and annotations that mutation steps may change in place. Only the parts steps write
- * (pod and container security contexts, container lists, annotations) are copies; everything else
- * is shared with the received object, which is never modified.
+ * A pod spec and annotations that mutation steps may change in place. The spec, its container
+ * lists and containers are shallow copies; security contexts are copied on first write; everything
+ * else is shared with the received object, which is never modified.
  */
 export interface MutablePod {
   spec: PodSpec;
@@ -20,6 +20,8 @@ export interface MutablePod {
   canChangePodLevel: boolean;
   /** When set, only these containers may change. */
   onlyContainers?: ReadonlySet<string>;
+  /** Security contexts already copied for writing. */
+  written: WeakSet<object>;
 }
 
 /** What a mutation step did, and what it saw but left alone (reported back as warnings). */
@@ -37,21 +39,18 @@ export function copyForMutation(
   onlyContainers?: ReadonlySet<string>,
 ): MutablePod {
   const copy: PodSpec = { ...spec };
-  if (spec.securityContext) copy.securityContext = structuredClone(spec.securityContext);
   for (const list of LISTS) {
     const containers = spec[list];
-    if (!containers) continue;
-    (copy as Record<ContainerListName, unknown>)[list] = containers.map(
-      (c: Container | EphemeralContainer) =>
-        c.securityContext
-          ? { ...c, securityContext: structuredClone(c.securityContext) }
-          : { ...c },
-    );
+    if (containers)
+      (copy as Record<ContainerListName, unknown>)[list] = containers.map(
+        (c: Container | EphemeralContainer) => ({ ...c }),
+      );
   }
   const pod: MutablePod = {
     spec: copy,
     annotations: annotations ? { ...annotations } : undefined,
     canChangePodLevel,
+    written: new WeakSet(),
   };
   if (onlyContainers) pod.onlyContainers = onlyContainers;
   return pod;
@@ -83,14 +82,26 @@ export function findContainer(
   return undefined;
 }
 
-export function containerSecurityContext(
+/**
+ * A container's security context, ready to be written: copied on the first write (steps only set
+ * its top-level keys), so an unchanged one stays the very object received and is never diffed.
+ */
+export function writableSecurityContext(
+  pod: MutablePod,
   container: Container | EphemeralContainer,
 ): SecurityContext {
-  container.securityContext ??= {};
+  if (!container.securityContext || !pod.written.has(container.securityContext)) {
+    container.securityContext = { ...(container.securityContext ?? {}) };
+    pod.written.add(container.securityContext);
+  }
   return container.securityContext;
 }
 
-export function podSecurityContext(spec: PodSpec): PodSecurityContext {
-  spec.securityContext ??= {};
-  return spec.securityContext;
+/** The pod's security context, copied on the first write like {@link writableSecurityContext}. */
+export function writablePodSecurityContext(pod: MutablePod): PodSecurityContext {
+  if (!pod.spec.securityContext || !pod.written.has(pod.spec.securityContext)) {
+    pod.spec.securityContext = { ...(pod.spec.securityContext ?? {}) };
+    pod.written.add(pod.spec.securityContext);
+  }
+  return pod.spec.securityContext;
 }

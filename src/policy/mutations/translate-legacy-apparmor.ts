@@ -10,8 +10,8 @@ import {
   appArmorProfileFromAnnotation,
 } from '../legacy-annotations.ts';
 import {
-  containerSecurityContext,
   findContainer,
+  writableSecurityContext,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -38,13 +38,12 @@ export function translateLegacyAppArmorAnnotations(
       report.notes.push(`annotation ${key}: "${value}" maps to no AppArmor profile; left as is`);
       continue;
     }
-    const securityContext = containerSecurityContext(container);
-    if (securityContext.appArmorProfile) {
+    if (container.securityContext?.appArmorProfile) {
       report.changes.push(
         `kept existing appArmorProfile of container "${name}" over annotation ${key}`,
       );
     } else {
-      securityContext.appArmorProfile = profile;
+      writableSecurityContext(pod, container).appArmorProfile = profile;
       report.changes.push(
         `set appArmorProfile of container "${name}" to ${profile.type} from annotation ${key}`,
       );

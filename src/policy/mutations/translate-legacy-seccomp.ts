@@ -14,9 +14,9 @@ import {
   seccompProfileFromAnnotation,
 } from '../legacy-annotations.ts';
 import {
-  containerSecurityContext,
   findContainer,
-  podSecurityContext,
+  writablePodSecurityContext,
+  writableSecurityContext,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -60,8 +60,8 @@ export function translateLegacySeccompAnnotations(
       report.changes.push(`kept existing ${where} over annotation ${key}`);
     } else {
       const securityContext = container
-        ? containerSecurityContext(container)
-        : podSecurityContext(pod.spec);
+        ? writableSecurityContext(pod, container)
+        : writablePodSecurityContext(pod);
       securityContext.seccompProfile = profile;
       report.changes.push(
         `set ${where} to ${profile.type}${profile.localhostProfile ? ` ${profile.localhostProfile}` : ''} from annotation ${key}`,
