@@ -21,7 +21,6 @@ import {
   createNamespaceInformer,
   findClusterAccess,
   NamespaceModeCache,
-  type Informer,
 } from './namespace-modes.ts';
 import { readTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import type { WatchFilesOptions } from './watch-files.ts';
@@ -33,8 +32,6 @@ export interface StartServerOptions {
   logger: Logger;
   /** Where the development certificate goes when no certificate files are configured. */
   devCertDir?: string;
-  /** Replaces the in-cluster namespace informer (tests use a fake API server). */
-  namespaceInformer?: Informer;
   watch?: WatchFilesOptions;
 }
 
@@ -104,7 +101,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const currentPolicy = configuration ? () => configuration.policy : () => config.policy;
 
   const namespaceModes = settings.namespaceModes.enabled
-    ? await startNamespaceModes(options, log, metrics)
+    ? await startNamespaceModes(log, metrics)
     : undefined;
   if (namespaceModes) readiness.push(namespaceModes.readiness());
 
@@ -206,22 +203,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 }
 
 async function startNamespaceModes(
-  options: StartServerOptions,
   log: Logger,
   metrics: ServerMetrics,
 ): Promise<NamespaceModeCache | undefined> {
-  let informer = options.namespaceInformer;
-  if (!informer) {
-    const kubeConfig = await findClusterAccess();
-    if (!kubeConfig) {
-      log.warn(
-        'server.namespaceModes is enabled but no cluster is reachable (not in a pod, no kubeconfig): the configured mode applies to every namespace',
-      );
-      return undefined;
-    }
-    informer = await createNamespaceInformer(kubeConfig);
+  const kubeConfig = await findClusterAccess();
+  if (!kubeConfig) {
+    log.warn(
+      'server.namespaceModes is enabled but no cluster is reachable (not in a pod, no kubeconfig): the configured mode applies to every namespace',
+    );
+    return undefined;
   }
-  const cache = new NamespaceModeCache(informer, log, metrics);
+  const cache = new NamespaceModeCache(await createNamespaceInformer(kubeConfig), log, metrics);
   cache.start();
   return cache;
 }
