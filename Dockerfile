@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# runtime-guard: Node.js 24 runs the TypeScript sources directly (type stripping), so there is
+# no build step; the first stage only installs the production dependencies.
+#
+#   docker build -t runtime-guard:0.1.0 .
+#   docker run --rm runtime-guard:0.1.0 --help
+
+ARG NODE_IMAGE=node:24-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=dev: no compiler, linter or test tools in the image. --ignore-scripts: no install
+# scripts run (none are needed). The `node` npm package is a dev dependency, so the image's own
+# Node.js 24 runs the server.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only to the server: it can change neither its code nor its
+# dependencies, and the pod runs with a read-only root filesystem anyway.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY bin ./bin
+COPY src ./src
+# A numeric non-root user, so Kubernetes can verify runAsNonRoot without /etc/passwd.
+USER 65532:65532
+EXPOSE 8443
+ENTRYPOINT ["node", "bin/runtime-guard.js"]
+CMD ["serve"]
