@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { parseConfigText, type RuntimeGuardConfig } from '../../src/config/load-config.ts';
 import { configSchema } from '../../src/config/schema.ts';
@@ -203,5 +203,32 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
     delete projectServer['tls'];
     delete projectServer['port'];
     assert.deepEqual(chartServer, projectServer);
+  });
+
+  test('the chart README documents every value, and no value that is not there', async () => {
+    const values = parseYaml(await readFile(join(CHART, 'values.yaml'), 'utf8')) as unknown;
+    const readme = await readFile(join(CHART, 'README.md'), 'utf8');
+    const documented = [...readme.matchAll(/^\| `([A-Za-z0-9.]+)` \|/gm)].map((m) => m[1] ?? '');
+    const paths = new Set<string>();
+    const leaves: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (path) paths.add(path);
+      const isMap = typeof value === 'object' && value !== null && !Array.isArray(value);
+      if (isMap && Object.keys(value).length > 0) {
+        for (const [key, child] of Object.entries(value))
+          walk(child, path ? `${path}.${key}` : key);
+      } else {
+        leaves.push(path);
+      }
+    };
+    walk(values, '');
+    for (const key of documented)
+      assert.ok(paths.has(key), `README documents ${key}, not in values.yaml`);
+    for (const leaf of leaves) {
+      assert.ok(
+        documented.some((key) => leaf === key || leaf.startsWith(`${key}.`)),
+        `values.yaml ${leaf} has no row in the README's values table`,
+      );
+    }
   });
 });
