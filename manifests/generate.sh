@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Renders charts/runtime-guard with its default values (cert-manager mode) into
-# manifests/runtime-guard.yaml, for `kubectl apply` users. test/chart checks the
-# file equals a fresh render, so run this after every chart change.
+# manifests/runtime-guard.yaml, for `kubectl apply` users, formatted by the
+# repository's prettier (as `npm run format:check` expects: quotes and list
+# indentation only, the YAML means the same). test/chart checks the file equals a
+# fresh render, so run this after every chart change.
 #
 # Usage: manifests/generate.sh [--stdout]
 #   --stdout  print the manifests instead of writing the file
 # Environment: HELM (default: the helm built by scripts/k8s/build-tools.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+PRETTIER=node_modules/.bin/prettier
+[[ -x "${PRETTIER}" ]] || { echo "${PRETTIER} missing: run npm ci first" >&2; exit 1; }
 
 if [[ -z "${HELM:-}" ]]; then
   eval "$(bash scripts/k8s/build-tools.sh --print-env)"
@@ -24,9 +29,14 @@ render() {
     --set namespace.create=true
 }
 
+formatted() {
+  render | "${PRETTIER}" --stdin-filepath manifests/runtime-guard.yaml
+}
+
 if [[ "${1:-}" == "--stdout" ]]; then
-  render
+  formatted
 else
-  render >manifests/runtime-guard.yaml
+  formatted >manifests/runtime-guard.yaml.tmp
+  mv manifests/runtime-guard.yaml.tmp manifests/runtime-guard.yaml
   echo "wrote manifests/runtime-guard.yaml" >&2
 fi
