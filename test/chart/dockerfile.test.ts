@@ -1,0 +1,110 @@
+// The image cannot be built here (no container engine), so these checks read the Dockerfile:
+// what it copies and omits must be enough to run `serve`, and it must agree with the chart.
+
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { CHART, REPO_ROOT } from './helm.ts';
+
+async function read(path: string): Promise<string> {
+  return readFile(join(REPO_ROOT, path), 'utf8');
+}
+
+/** Instructions of the final stage, e.g. [['USER', '65532:65532'], ...]. */
+function finalStage(dockerfile: string): [string, string][] {
+  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n');
+  const stages: [string, string][][] = [];
+  for (const line of lines) {
+    const match = /^\s*([A-Z]+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const [, instruction = '', rest = ''] = match;
+    if (instruction === 'FROM') stages.push([]);
+    stages.at(-1)?.push([instruction, rest.trim()]);
+  }
+  return stages.at(-1) ?? [];
+}
+
+async function sourceFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(join(REPO_ROOT, directory), { recursive: true });
+  return entries.filter((name) => /\.(ts|js)$/.test(name)).map((name) => join(directory, name));
+}
+
+/** Packages a module loads at run time: `import type` is erased, everything else is not. */
+function runtimeImports(source: string): string[] {
+  const found: string[] = [];
+  const statements = /^\s*(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s+'([^']+)'/gms;
+  const bare = /^\s*import\s+'([^']+)'/gm;
+  const dynamic = /\bimport\(\s*'([^']+)'\s*\)/g;
+  for (const pattern of [statements, bare, dynamic]) {
+    for (const match of source.matchAll(pattern)) found.push(match[1] ?? '');
+  }
+  return found.filter((specifier) => !specifier.startsWith('.'));
+}
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+describe('Dockerfile', () => {
+  test('runs bin/runtime-guard.js serve as a numeric non-root user on 8443', async () => {
+    const stage = finalStage(await read('Dockerfile'));
+    const value = (instruction: string): string | undefined =>
+      stage.findLast(([name]) => name === instruction)?.[1];
+    assert.deepEqual(JSON.parse(value('ENTRYPOINT') ?? 'null'), ['node', 'bin/runtime-guard.js']);
+    assert.deepEqual(JSON.parse(value('CMD') ?? 'null'), ['serve']);
+    assert.equal(value('EXPOSE'), '8443');
+    const user = value('USER') ?? '';
+    assert.match(user, /^[1-9][0-9]*(:[0-9]+)?$/, 'numeric, so runAsNonRoot can be verified');
+
+    const values = parseYaml(await readFile(join(CHART, 'values.yaml'), 'utf8')) as {
+      podSecurityContext: { runAsUser: number; runAsGroup: number };
+    };
+    assert.equal(
+      `${values.podSecurityContext.runAsUser}:${values.podSecurityContext.runAsGroup}`,
+      user,
+      'the chart runs the image as its own user',
+    );
+  });
+
+  test('copies what bin/runtime-guard.js needs, and the build context has it', async () => {
+    const dockerfile = await read('Dockerfile');
+    const copied = finalStage(dockerfile)
+      .filter(([name, rest]) => name === 'COPY' && !rest.startsWith('--from'))
+      .flatMap(([, rest]) => rest.split(/\s+/).slice(0, -1));
+    for (const path of ['package.json', 'package-lock.json', 'bin', 'src']) {
+      assert.ok(copied.includes(path), `COPY ${path}`);
+    }
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\}/m);
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-slim$/m);
+
+    const ignored = (await read('.dockerignore'))
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    assert.equal(ignored[0], '*', 'everything is left out unless listed');
+    for (const path of ['package.json', 'package-lock.json', 'bin', 'src']) {
+      assert.ok(ignored.includes(`!${path}`), `.dockerignore lets ${path} in`);
+    }
+  });
+
+  test('src/ and bin/ load only production dependencies (the image omits the others)', async () => {
+    const manifest = JSON.parse(await read('package.json')) as {
+      dependencies: Record<string, string>;
+    };
+    const allowed = new Set(Object.keys(manifest.dependencies));
+    const builtins = new Set(builtinModules);
+    const offenders: string[] = [];
+    for (const file of [...(await sourceFiles('src')), ...(await sourceFiles('bin'))]) {
+      for (const specifier of runtimeImports(await read(file))) {
+        const name = packageName(specifier);
+        if (specifier.startsWith('node:') || builtins.has(name) || allowed.has(name)) continue;
+        offenders.push(`${relative('.', file)}: ${specifier}`);
+      }
+    }
+    assert.deepEqual(offenders, [], 'move these to dependencies, or import them as types only');
+  });
+});
