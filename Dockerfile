@@ -13,8 +13,7 @@ COPY package.json package-lock.json ./
 # --omit=dev: no compiler, linter or test tools in the image. --ignore-scripts: no install
 # scripts run (none are needed). The `node` npm package is a dev dependency, so the image's own
 # Node.js 24 runs the server.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production

@@ -13,11 +13,14 @@ import { stringify as stringifyYaml } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../e2e/control-plane.ts';
 import {
   BUILD_TIMEOUT_MS,
+  CHART,
   ensureTools,
   helmTemplate,
   NAMESPACE,
   parseManifests,
+  RELEASE,
   REPO_ROOT,
+  run,
   single,
   skip,
   type Manifest,
@@ -167,5 +170,43 @@ describe(
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /violates PodSecurity "restricted/);
     });
+
+    test(
+      'helm install --dry-run=server passes against the cluster and prints the notes',
+      { skip },
+      async () => {
+        const { helm } = await ensureTools();
+        const result = await run(
+          helm,
+          [
+            'install',
+            RELEASE,
+            CHART,
+            '--namespace',
+            NAMESPACE,
+            '--dry-run=server',
+            '--set',
+            'certManager.enabled=false',
+            '--set',
+            'tls.existingSecret=runtime-guard-tls',
+            '--set-string',
+            `tls.caBundle=${caBundle}`,
+          ],
+          {
+            env: {
+              KUBECONFIG: plane().adminKubeconfig,
+              HELM_CACHE_HOME: join(plane().dir, 'helm'),
+            },
+          },
+        );
+        assert.equal(result.code, 0, result.stderr);
+        const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+        assert.match(notes, /validate\.runtime-guard\.io \(failurePolicy Fail\)/);
+        assert.match(notes, /mutate\.runtime-guard\.io \(failurePolicy Ignore\)/);
+        assert.match(notes, /Never sent to the webhooks: namespaces runtime-guard, kube-system\./);
+        assert.match(notes, /Secret runtime-guard-tls/);
+        assert.match(notes, /rollout status deployment\/rg-runtime-guard/);
+      },
+    );
   },
 );
