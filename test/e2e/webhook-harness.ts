@@ -138,6 +138,15 @@ export function newAuthority(name: string): Promise<CertificateAuthority> {
 
 export const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
+/**
+ * Several PEM certificates as one CA bundle. Each gets its own final newline: the PEM that
+ * dev-certificate.ts makes ends without one, and glued together as they are, the apiserver
+ * cannot parse the bundle ("unable to parse bytes as PEM block").
+ */
+export function pemBundle(...certificates: string[]): string {
+  return certificates.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('');
+}
+
 // ---------------------------------------------------------------------------
 // The webhook process
 
@@ -474,17 +483,54 @@ export async function renderWebhookConfigurations(
   return documents;
 }
 
-/** Renders and applies both configurations; returns what was applied. */
+let configurationVersion = 0;
+
+/**
+ * Renders and applies both configurations, and returns once the apiserver uses them.
+ *
+ * The apiserver picks up a changed configuration asynchronously. To know when, each apply adds
+ * one marker to the rendered namespaceSelector of both webhooks: a fresh namespace the webhooks
+ * must no longer be called for. Once a non-compliant pod is admitted there, the apiserver no
+ * longer uses any earlier version of the configurations (on the very first apply there is none,
+ * and the caller waits for a denial instead, see waitUntilWebhookDenies).
+ */
 export async function applyWebhookConfigurations(
   cp: ControlPlane,
   options: WebhookConfigurationOptions,
 ): Promise<KubeObject[]> {
+  const kubectl = boundedKubectl(cp);
+  configurationVersion += 1;
+  const marker = `e2e-webhooks-v${configurationVersion}`;
+  const created = await kubectl(['create', 'namespace', marker]);
+  assert.equal(created.code, 0, created.stderr);
+
   const rendered = await renderWebhookConfigurations(options);
+  for (const document of rendered) {
+    for (const hook of (document['webhooks'] ?? []) as Json[]) {
+      const selector = (hook['namespaceSelector'] ?? {}) as { matchExpressions?: Json[] };
+      selector.matchExpressions = [
+        ...(selector.matchExpressions ?? []),
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [marker] },
+      ];
+      hook['namespaceSelector'] = selector;
+    }
+  }
   const list = { apiVersion: 'v1', kind: 'List', items: rendered };
-  const applied = await cp.kubectl(['apply', '--request-timeout=30s', '-f', '-'], {
-    input: JSON.stringify(list),
-  });
+  const applied = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(list) });
   assert.equal(applied.code, 0, `applying the webhook configurations failed:\n${applied.stderr}`);
+
+  let last = '';
+  await eventually(
+    `the apiserver to use webhook configurations ${marker}`,
+    async () => {
+      const probe = await apply(kubectl, probePod('configuration-probe'), marker, {
+        extraArgs: ['--dry-run=server'],
+      });
+      last = `exit ${probe.code}: ${probe.stderr}`;
+      return probe.code === 0 ? true : undefined;
+    },
+    { lastSeen: () => last },
+  );
   return rendered;
 }
 
