@@ -41,6 +41,7 @@ import {
 
 const WARN_NAMESPACE = 'team-warned';
 const AUDIT_NAMESPACE = 'team-audited';
+const OFF_NAMESPACE = 'team-unguarded';
 const LEGACY_POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
 const legacyContainerAnnotation = (name: string): string =>
   `container.seccomp.security.alpha.kubernetes.io/${name}`;
@@ -78,9 +79,10 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
       await applyWebhookConfigurations(cp, { url: webhook.url, caBundlePem: tls.authority.cert });
       await createNamespace(kubectl, WARN_NAMESPACE, { [MODE_LABEL]: 'warn' });
       await createNamespace(kubectl, AUDIT_NAMESPACE, { [MODE_LABEL]: 'audit' });
+      await createNamespace(kubectl, OFF_NAMESPACE, { [MODE_LABEL]: 'off' });
       await waitUntilWebhookDenies(kubectl, dev());
       // The namespace labels reach the webhook through its informer, a moment after creation.
-      for (const namespace of [WARN_NAMESPACE, AUDIT_NAMESPACE]) {
+      for (const namespace of [WARN_NAMESPACE, AUDIT_NAMESPACE, OFF_NAMESPACE]) {
         await eventually(`the ${namespace} label to reach the webhook`, async () => {
           const probe = await apply(kubectl, probePod('mode-probe'), namespace, {
             extraArgs: ['--dry-run=server'],
@@ -367,6 +369,43 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
   );
 
   test(
+    'GitOps re-applying an unchanged Deployment manifest with legacy annotations in its template starts no rollout',
+    { skip: E2E_SKIP, timeout: 60_000 },
+    async () => {
+      const deployment = workload('Deployment', 'legacy-web', {
+        containers: [container('web'), container('tracer')],
+      });
+      const template = (deployment['spec'] as { template: { metadata: Json } }).template;
+      template.metadata['annotations'] = {
+        [LEGACY_POD_ANNOTATION]: 'runtime/default',
+        [legacyContainerAnnotation('tracer')]: 'localhost/profiles/tracer.json',
+      };
+      const created = await apply(kubectl, deployment, dev(), { user: 'developer' });
+      assert.equal(created.code, 0, created.stderr);
+      const first = (await getJson(kubectl, 'deployment', 'legacy-web', dev())) as {
+        metadata: { generation: number };
+        spec: { template: { metadata: Json; spec: { containers: Json[] } } };
+      };
+      assert.deepEqual(first.spec.template.metadata, { labels: { app: 'legacy-web' } });
+      assert.deepEqual(first.spec.template.spec.containers[1]?.['securityContext'], {
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/tracer.json' },
+      });
+
+      // kubectl's three-way merge puts the annotations back into the template; the mutation
+      // takes them out again, so the template, and with it the generation, stays as it was.
+      for (let round = 0; round < 2; round += 1) {
+        const again = await apply(kubectl, deployment, dev(), { user: 'developer' });
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual(warningLines(again.stderr), []);
+        const now = (await getJson(kubectl, 'deployment', 'legacy-web', dev())) as typeof first;
+        assert.equal(now.metadata.generation, first.metadata.generation, 'no new generation');
+        assert.deepEqual(now.spec, first.spec);
+      }
+    },
+  );
+
+  test(
     'a pod with only the legacy annotation seccomp…/pod: runtime/default is stored with the field, and the API server has nothing to complain about',
     { skip: E2E_SKIP, timeout: 60_000 },
     async () => {
@@ -537,6 +576,30 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
         metricValue(afterwards, violations, rule) - metricValue(before, violations, rule),
         1,
       );
+    },
+  );
+
+  test(
+    'mode off (by namespace label): admitted unjudged, no warning, and the log says why',
+    { skip: E2E_SKIP, timeout: 60_000 },
+    async () => {
+      const applied = await apply(kubectl, probePod('unguarded'), OFF_NAMESPACE, {
+        user: 'developer',
+      });
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.deepEqual(warningLines(applied.stderr), []);
+      const stored = (await getJson(kubectl, 'pod', 'unguarded', OFF_NAMESPACE)) as {
+        spec: { securityContext: Json };
+      };
+      assert.deepEqual(stored.spec.securityContext, {}, 'not mutated either');
+      const decisions = server()
+        .decisions()
+        .filter((d) => d['object'] === `${OFF_NAMESPACE}/unguarded`)
+        .map((d) => [d['endpoint'], d['decision'], d['reason']]);
+      assert.deepEqual(decisions, [
+        ['mutate', 'skipped', 'mode is off for this namespace'],
+        ['validate', 'skipped', 'mode is off for this namespace'],
+      ]);
     },
   );
 
