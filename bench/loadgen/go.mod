@@ -1,0 +1,3 @@
+module runtime-guard/bench/loadgen
+
+go 1.26.0

@@ -1,0 +1,234 @@
+/**
+ * Starts and stops the three servers under test, each alone on the server core:
+ *
+ * - F0 and F1: bench/webhook/baseline-server.ts;
+ * - W: the real `runtime-guard serve` process (bin/runtime-guard.js) with a configuration file
+ *   that points at the shared certificate. Its JSON log lines go to a file, as a container's
+ *   standard output would, and are counted when it stops.
+ *
+ * Every server runs the same Node.js with bench/webhook/server-probe.ts preloaded, which reports
+ * event-loop delay over the IPC channel.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import {
+  IDLE_CONNECTION_TIMEOUT_MS,
+  REQUEST_RECEIVE_TIMEOUT_MS,
+} from '../../src/server/build-server.ts';
+import { serveConfigYaml, type Fixture, type PayloadFiles } from './fixtures.ts';
+
+export type ServerName = 'F0' | 'F1' | 'W';
+export const SERVER_NAMES: readonly ServerName[] = ['F0', 'F1', 'W'];
+
+export const REPOSITORY = resolve(import.meta.dirname, '../..');
+export const NODE = join(REPOSITORY, 'node_modules/.bin/node');
+const PROBE = pathToFileURL(join(import.meta.dirname, 'server-probe.ts')).href;
+const BASELINE = join(import.meta.dirname, 'baseline-server.ts');
+const RUNTIME_GUARD = join(REPOSITORY, 'bin/runtime-guard.js');
+
+export interface EventLoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+export interface StartOptions {
+  /** Core to pin the server to (taskset), or undefined for none. */
+  core: number | undefined;
+  /** Extra Node.js flags, e.g. --cpu-prof. */
+  nodeFlags?: readonly string[];
+}
+
+export interface RunningServer {
+  name: ServerName;
+  pid: number;
+  port: number;
+  url(endpoint: string): string;
+  resetProbe(): Promise<void>;
+  probeReport(): Promise<EventLoopDelay>;
+  /** Resolves once the process has exited; W's log lines are counted. */
+  stop(): Promise<{ logLines: number | undefined }>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+export async function startServer(
+  name: ServerName,
+  fixture: Fixture,
+  payload: PayloadFiles,
+  options: StartOptions,
+): Promise<RunningServer> {
+  const port = await freePort();
+  const nodeArgs = [...(options.nodeFlags ?? []), '--import', PROBE];
+  let args: string[];
+  let logFile: string | undefined;
+  if (name === 'W') {
+    const configFile = join(fixture.dir, 'runtime-guard.yaml');
+    await writeFile(configFile, serveConfigYaml(fixture, port));
+    args = [...nodeArgs, RUNTIME_GUARD, 'serve', '--config', configFile];
+    logFile = join(fixture.dir, `runtime-guard-${payload.slug}.log`);
+  } else {
+    args = [
+      ...nodeArgs,
+      BASELINE,
+      `--variant=${name.toLowerCase()}`,
+      `--port=${port}`,
+      `--cert=${fixture.certFile}`,
+      `--key=${fixture.keyFile}`,
+      `--validate-response=${payload.responseFile.validate}`,
+      `--mutate-response=${payload.responseFile.mutate}`,
+      `--body-limit=${fixture.bodyLimitBytes}`,
+      `--keep-alive-timeout=${IDLE_CONNECTION_TIMEOUT_MS}`,
+      `--request-timeout=${REQUEST_RECEIVE_TIMEOUT_MS}`,
+    ];
+  }
+  const [command, commandArgs] =
+    options.core === undefined
+      ? [NODE, args]
+      : ['taskset', ['--cpu-list', String(options.core), NODE, ...args]];
+  const log = logFile ? await open(logFile, 'w') : undefined;
+  const child = spawn(command, commandArgs, {
+    cwd: fixture.dir,
+    stdio: ['ignore', log ? log.fd : 'ignore', 'pipe', 'ipc'],
+  });
+  await log?.close();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = once(child, 'exit');
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: cannot start ${command}`);
+
+  const url = (endpoint: string) => `https://127.0.0.1:${port}/${endpoint}?timeout=10s`;
+  try {
+    await waitUntilAnswering(child, url('validate'), fixture, payload, () => stderr);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+
+  return {
+    name,
+    pid,
+    port,
+    url,
+    async resetProbe() {
+      await ask(child, 'reset');
+    },
+    async probeReport() {
+      const answer = (await ask(child, 'report')) as { eventLoopDelayMs: EventLoopDelay };
+      return answer.eventLoopDelayMs;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        const timeout = sleep(10_000).then(() => child.kill('SIGKILL'));
+        await Promise.race([exited, timeout]);
+      }
+      if (!logFile) return { logLines: undefined };
+      const logLines = await countLines(logFile);
+      await rm(logFile, { force: true });
+      return { logLines };
+    },
+  };
+}
+
+/** Sends one message to the probe and waits for its answer of the same type. */
+function ask(child: ChildProcess, type: 'reset' | 'report'): Promise<unknown> {
+  return new Promise((resolveAnswer, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`the server's probe did not answer '${type}'`));
+    }, 10_000);
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolveAnswer(message);
+    };
+    child.on('message', onMessage);
+    child.send(type);
+  });
+}
+
+/** Polls until the server answers the payload with exactly the expected bytes. */
+async function waitUntilAnswering(
+  child: ChildProcess,
+  url: string,
+  fixture: Fixture,
+  payload: PayloadFiles,
+  stderr: () => string,
+): Promise<void> {
+  const [ca, body, expected] = await Promise.all([
+    readFile(fixture.caFile),
+    readFile(payload.bodyFile),
+    readFile(payload.responseFile.validate),
+  ]);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}):\n${stderr()}`);
+    }
+    const answer = await post(url, ca, body).catch(() => undefined);
+    if (answer) {
+      if (answer.status === 200 && answer.body.equals(expected)) return;
+      throw new Error(
+        `${url} answered ${answer.status} with other bytes than runtime-guard's in-process answer:\n` +
+          `got:  ${answer.body.subarray(0, 400).toString()}\nwant: ${expected.subarray(0, 400).toString()}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer in 30 s:\n${stderr()}`);
+    await sleep(100);
+  }
+}
+
+function post(url: string, ca: Buffer, body: Buffer): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        timeout: 5000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolvePost({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  for await (const chunk of createReadStream(file)) {
+    const bytes = chunk as Buffer;
+    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
+  }
+  return lines;
+}
