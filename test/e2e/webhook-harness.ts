@@ -40,7 +40,7 @@ const TOOLS_SCRIPT = join(REPOSITORY, 'scripts', 'k8s', 'build-tools.sh');
 export const E2E_ENABLED = process.env['RUNTIME_GUARD_E2E'] !== '0';
 export const E2E_SKIP: string | false = E2E_ENABLED
   ? false
-  : 'runtime-guard e2e webhook tests skipped: RUNTIME_GUARD_E2E=0 (they need the binaries from scripts/k8s/build.sh; see test/e2e/README.md)';
+  : 'runtime-guard e2e webhook tests skipped: RUNTIME_GUARD_E2E=0 (they need the binaries from scripts/k8s/build.sh and helm from scripts/k8s/build-tools.sh; see test/e2e/README.md)';
 
 export const VALIDATING_WEBHOOK = 'validate.runtime-guard.io';
 export const MUTATING_WEBHOOK = 'mutate.runtime-guard.io';
@@ -49,7 +49,7 @@ export const MODE_LABEL = 'runtime-guard.io/mode';
 // ---------------------------------------------------------------------------
 // Small waiting helpers
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `attempt` until it returns something other than undefined, or fails after `timeoutMs`
@@ -87,7 +87,6 @@ export class ServingCertificate {
   readonly keyFile: string;
   /** The CA that signed the certificate now on disk. */
   authority: CertificateAuthority;
-  current: IssuedCertificate;
   #generation = 0;
 
   private constructor(directory: string, authority: CertificateAuthority) {
@@ -95,7 +94,6 @@ export class ServingCertificate {
     this.certFile = join(directory, 'tls.crt');
     this.keyFile = join(directory, 'tls.key');
     this.authority = authority;
-    this.current = { cert: '', key: '' };
   }
 
   static async create(directory: string, caName: string): Promise<ServingCertificate> {
@@ -106,7 +104,10 @@ export class ServingCertificate {
   }
 
   /** Issues a new serving certificate (from `authority`, by default the current CA) and swaps it in. */
-  async rotate(authority: CertificateAuthority = this.authority, commonName?: string) {
+  async rotate(
+    authority: CertificateAuthority = this.authority,
+    commonName?: string,
+  ): Promise<IssuedCertificate> {
     this.#generation += 1;
     const serving = await issueCertificate(authority, {
       commonName: commonName ?? `runtime-guard-e2e-${this.#generation}`,
@@ -127,7 +128,6 @@ export class ServingCertificate {
       await rm(join(this.directory, previous), { recursive: true, force: true });
     }
     this.authority = authority;
-    this.current = serving;
     return serving;
   }
 }
@@ -185,8 +185,6 @@ export interface WebhookProcess {
   ): Promise<LogEntry>;
   /** GET /metrics over TLS, trusting the CA that signed the current certificate. */
   metrics(): Promise<string>;
-  /** GET /readyz. */
-  ready(): Promise<{ status: number; body: string }>;
   /** SIGTERM (then SIGKILL after 15 s); resolves with how it ended. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -195,15 +193,37 @@ const liveWebhooks = new Set<ChildProcess>();
 const liveDirectories = new Set<string>();
 let exitHandlerInstalled = false;
 
+function killLeftovers(): void {
+  for (const child of liveWebhooks) child.kill('SIGKILL');
+  for (const directory of liveDirectories)
+    rmSync(directory, { recursive: true, force: true, maxRetries: 3 });
+}
+
 /** Whatever a failed or interrupted test left behind dies with the test process. */
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveWebhooks) child.kill('SIGKILL');
-    for (const directory of liveDirectories)
-      rmSync(directory, { recursive: true, force: true, maxRetries: 3 });
-  });
+  process.on('exit', killLeftovers);
+}
+
+let signalHandlersInstalled = false;
+
+/**
+ * A fatal signal skips 'exit' handlers. Like control-plane.ts (whose handlers re-raise the
+ * signal), clean up and let the signal take its default course once no handler is left.
+ * Installed when the first webhook starts, after the control plane has installed its own.
+ */
+function installSignalHandlers(): void {
+  if (signalHandlersInstalled) return;
+  signalHandlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      killLeftovers();
+      process.removeListener(signal, handler);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
 }
 
 /** A temporary directory removed by `remove()` or, at the latest, when the process exits. */
@@ -222,7 +242,7 @@ export async function temporaryDirectory(
   };
 }
 
-export function webhookConfigFile(options: WebhookProcessOptions): string {
+function webhookConfigFile(options: WebhookProcessOptions): string {
   const config = {
     ...options.policy,
     server: {
@@ -240,6 +260,7 @@ export function webhookConfigFile(options: WebhookProcessOptions): string {
 /** Starts `runtime-guard serve --config FILE` and resolves once it logs the port it serves on. */
 export async function startWebhook(options: WebhookProcessOptions): Promise<WebhookProcess> {
   installExitHandler();
+  installSignalHandlers();
   const configPath = join(options.directory, 'runtime-guard.yaml');
   await writeFile(configPath, webhookConfigFile(options));
 
@@ -248,7 +269,6 @@ export async function startWebhook(options: WebhookProcessOptions): Promise<Webh
   delete env['KUBERNETES_SERVICE_HOST'];
   delete env['KUBERNETES_SERVICE_PORT'];
   env['KUBECONFIG'] = options.kubeconfig ?? join(options.directory, 'no-kubeconfig');
-  env['HOME'] = options.directory;
 
   const child = spawn(NODE, [CLI, 'serve', '--config', configPath], {
     cwd: options.directory,
@@ -357,7 +377,6 @@ export async function startWebhook(options: WebhookProcessOptions): Promise<Webh
       assert.equal(response.status, 200, response.body);
       return response.body;
     },
-    ready: () => get('/readyz'),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -568,7 +587,7 @@ function template(name: string, podSpec: Json): Json {
   return { metadata: { labels: LABELS(name) }, spec: podSpec };
 }
 
-/** The six workload kinds a developer applies, each carrying `podSpec` as its pod template. */
+/** An object of `kind` (Pod, or a kind with a pod template) carrying `podSpec`. */
 export function workload(kind: string, name: string, podSpec: Json): KubeObject {
   const selector = { matchLabels: LABELS(name) };
   switch (kind) {
