@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { INJECT_LABEL, SIDECAR_NAME, startSidecarInjector } from './webhook-sidecar-injector.ts';
 import {
   apply,
   applyWebhookConfigurations,
@@ -692,6 +693,68 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
         debugged.spec.ephemeralContainers.map((c) => [c.name, c.securityContext.capabilities]),
         [['careful', { drop: ['ALL'] }]],
       );
+    },
+  );
+
+  test(
+    'reinvocationPolicy IfNeeded: a sidecar injected by a later mutating webhook gets the same fixes',
+    { skip: E2E_SKIP, timeout: 90_000 },
+    async (t) => {
+      const injector = await startSidecarInjector(tls!.authority);
+      t.after(async () => {
+        await kubectl([
+          'delete',
+          'mutatingwebhookconfiguration',
+          injector.configuration.metadata.name,
+        ]);
+        await injector.stop();
+      });
+      const configured = await kubectl(['apply', '-f', '-'], {
+        input: JSON.stringify(injector.configuration),
+      });
+      assert.equal(configured.code, 0, configured.stderr);
+      const withSidecar = (name: string) =>
+        pod(name, { containers: [container('app')] }, { labels: { [INJECT_LABEL]: 'true' } });
+      await eventually('the apiserver to call the sidecar injector', async () => {
+        const dry = await apply(kubectl, withSidecar('injector-probe'), dev(), {
+          extraArgs: ['--dry-run=server', '-o', 'json'],
+        });
+        return dry.code === 0 && dry.stdout.includes(SIDECAR_NAME) ? true : undefined;
+      });
+
+      const applied = await apply(kubectl, withSidecar('with-sidecar'), dev(), {
+        user: 'developer',
+      });
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.deepEqual(warningLines(applied.stderr), []);
+      const stored = (await getJson(kubectl, 'pod', 'with-sidecar', dev())) as {
+        spec: { securityContext: Json; containers: { name: string; securityContext: Json }[] };
+      };
+      assert.deepEqual(stored.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+      assert.deepEqual(
+        stored.spec.containers.map((c) => [c.name, c.securityContext]),
+        [
+          ['app', { capabilities: { drop: ['ALL'] } }],
+          [SIDECAR_NAME, { capabilities: { drop: ['ALL'] } }],
+        ],
+      );
+
+      const decisions = server()
+        .decisions()
+        .filter((d) => d['object'] === `${dev()}/with-sidecar`)
+        .map((d) => [d['endpoint'], d['decision'], d['changes']]);
+      assert.deepEqual(decisions, [
+        [
+          'mutate',
+          'patched',
+          [
+            'set spec.securityContext.seccompProfile to RuntimeDefault',
+            'added ALL to containers[name=app] capabilities.drop',
+          ],
+        ],
+        ['mutate', 'patched', [`added ALL to containers[name=${SIDECAR_NAME}] capabilities.drop`]],
+        ['validate', 'allowed', undefined],
+      ]);
     },
   );
 
