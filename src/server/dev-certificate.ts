@@ -48,7 +48,7 @@ export function developmentNames(namespace = process.env['POD_NAMESPACE'] || SER
 }
 
 async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return `${x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY')}\n`;
 }
 
 function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
@@ -83,7 +83,7 @@ export async function createCertificateAuthority(
   return {
     certificate,
     privateKey: keys.privateKey,
-    cert: certificate.toString('pem'),
+    cert: `${certificate.toString('pem')}\n`,
     key: await exportKey(keys.privateKey),
   };
 }
@@ -126,7 +126,7 @@ export async function issueCertificate(
       await x509.AuthorityKeyIdentifierExtension.create(authority.certificate),
     ],
   });
-  return { cert: certificate.toString('pem'), key: await exportKey(keys.privateKey) };
+  return { cert: `${certificate.toString('pem')}\n`, key: await exportKey(keys.privateKey) };
 }
 
 export interface DevelopmentCertificate {
