@@ -139,9 +139,9 @@ export function newAuthority(name: string): Promise<CertificateAuthority> {
 export const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
 /**
- * Several PEM certificates as one CA bundle. Each gets its own final newline: the PEM that
- * dev-certificate.ts makes ends without one, and glued together as they are, the apiserver
- * cannot parse the bundle ("unable to parse bytes as PEM block").
+ * Several PEM certificates as one CA bundle. Each must end in a newline, or the apiserver cannot
+ * parse the bundle ("unable to parse bytes as PEM block"); dev-certificate.ts ensures it, and this
+ * keeps the bundle right for PEM from anywhere else.
  */
 export function pemBundle(...certificates: string[]): string {
   return certificates.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('');
