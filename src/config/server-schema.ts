@@ -21,13 +21,19 @@ export const serverSchema = z
       .strict()
       .prefault({})
       .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
-        message: 'certFile and keyFile go together: set both, or neither for a development certificate',
+        message:
+          'certFile and keyFile go together: set both, or neither for a development certificate',
       })
       .refine((tls) => tls.clientCAFile === undefined || tls.certFile !== undefined, {
-        message: 'clientCAFile needs certFile and keyFile: client certificates are checked with a configured serving certificate only',
+        message:
+          'clientCAFile needs certFile and keyFile: client certificates are checked with a configured serving certificate only',
       }),
     /** Largest AdmissionReview body accepted. An UPDATE carries object and oldObject, each up to ~1.5 MiB (3 MiB at the apiserver's request limit). */
-    bodyLimitBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024),
     namespaceModes: z
       .object({
         /** Read the `runtime-guard.io/mode` label of namespaces through an informer (needs cluster access). */
