@@ -30,7 +30,7 @@ import { createFixture, ENDPOINTS, type Fixture, type PayloadFiles } from './web
 import { buildGoPrograms, goVersion } from './webhook/load.ts';
 import {
   FULL,
-  measureCell,
+  measureSideBySide,
   measureRun,
   type Cell,
   type Context,
@@ -137,25 +137,29 @@ async function policyCost(): Promise<PolicyCost[]> {
   return JSON.parse(stdout) as PolicyCost[];
 }
 
-async function withServer<T>(
-  name: ServerName,
+/** Starts every selected server on the payload (all on the server core, idle but one at a time). */
+async function withServers<T>(
   fixture: Fixture,
   payload: PayloadFiles,
   logLines: Record<string, number>,
-  work: (server: RunningServer) => Promise<T>,
+  work: (running: RunningServer[]) => Promise<T>,
 ): Promise<T> {
   const nodeFlags = args['cpu-prof']
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`]
     : [];
-  const server = await startServer(name, fixture, payload, {
-    core: settings.serverCore,
-    nodeFlags,
-  });
+  const running: RunningServer[] = [];
   try {
-    return await work(server);
+    for (const name of servers) {
+      running.push(
+        await startServer(name, fixture, payload, { core: settings.serverCore, nodeFlags }),
+      );
+    }
+    return await work(running);
   } finally {
-    const { logLines: lines } = await server.stop();
-    if (lines !== undefined) logLines[payload.name] = (logLines[payload.name] ?? 0) + lines;
+    for (const server of running) {
+      const { logLines: lines } = await server.stop();
+      if (lines !== undefined) logLines[payload.name] = (logLines[payload.name] ?? 0) + lines;
+    }
   }
 }
 
@@ -176,6 +180,35 @@ async function correctness(
         check: 'full',
       }),
     );
+  }
+}
+
+/** A short closed-loop and fixed-rate run per server and endpoint, to print figures. */
+async function smokeFigures(
+  context: Context,
+  running: readonly RunningServer[],
+  payload: PayloadFiles,
+  records: RunRecord[],
+): Promise<void> {
+  for (const endpoint of endpoints) {
+    for (const server of running) {
+      records.push(
+        await measureRun(context, server, payload, endpoint, 'smoke', {
+          mode: 'closed',
+          connections: 4,
+          warmupSeconds: 0.2,
+          durationSeconds: 0.5,
+          check: 'bytes',
+        }),
+        await measureRun(context, server, payload, endpoint, 'smoke', {
+          mode: 'open',
+          connections: 8,
+          rate: 300,
+          durationSeconds: 0.5,
+          check: 'bytes',
+        }),
+      );
+    }
   }
 }
 
@@ -208,7 +241,7 @@ async function main(): Promise<number> {
     const psa: PsaResult = await runPsa({
       binary: psaBinary,
       podsDir: fixture.podsDir,
-      benchtime: smoke ? '200x' : '1s',
+      benchtime: smoke ? '200x' : '0.5s',
       count: smoke ? 1 : 3,
       core: settings.serverCore,
     });
@@ -222,40 +255,21 @@ async function main(): Promise<number> {
       (p) => !wantedPayloads || wantedPayloads.includes(p.name) || p.correctnessOnly,
     );
     for (const payload of selected) {
-      for (const name of servers) {
-        log(`${name}, ${payload.name} (${(payload.bytes / 1024).toFixed(1)} KiB)`);
-        await withServer(name, fixture, payload, logLines, async (server) => {
-          if (smoke || payload.correctnessOnly) {
-            await correctness(context, server, payload, records);
-          }
-          if (payload.correctnessOnly) return;
-          if (smoke) {
-            if (payload.name !== 'typical pod') return;
-            for (const endpoint of endpoints) {
-              records.push(
-                await measureRun(context, server, payload, endpoint, 'smoke', {
-                  mode: 'closed',
-                  connections: 4,
-                  warmupSeconds: 0.2,
-                  durationSeconds: 0.5,
-                  check: 'bytes',
-                }),
-                await measureRun(context, server, payload, endpoint, 'smoke', {
-                  mode: 'open',
-                  connections: 8,
-                  rate: 300,
-                  durationSeconds: 0.5,
-                  check: 'bytes',
-                }),
-              );
-            }
-            return;
-          }
-          for (const endpoint of endpoints) {
-            cells.push(await measureCell(context, server, payload, endpoint, records));
-          }
-        });
-      }
+      log(`${payload.name} (${(payload.bytes / 1024).toFixed(1)} KiB): ${servers.join(', ')}`);
+      await withServers(fixture, payload, logLines, async (running) => {
+        if (smoke || payload.correctnessOnly) {
+          for (const server of running) await correctness(context, server, payload, records);
+        }
+        if (payload.correctnessOnly) return;
+        if (smoke) {
+          if (payload.name === 'typical pod')
+            await smokeFigures(context, running, payload, records);
+          return;
+        }
+        for (const endpoint of endpoints) {
+          cells.push(...(await measureSideBySide(context, running, payload, endpoint, records)));
+        }
+      });
     }
 
     const machine = await machineInfo(started);

@@ -59,6 +59,7 @@ type options struct {
 	check       string
 	serverPID   int
 	serverCPU   int
+	clientCPU   int
 }
 
 func parseOptions() options {
@@ -78,6 +79,7 @@ func parseOptions() options {
 	flag.StringVar(&o.check, "check", "bytes", "full | bytes")
 	flag.IntVar(&o.serverPID, "server-pid", 0, "server process whose CPU time and peak RSS are read from /proc")
 	flag.IntVar(&o.serverCPU, "server-cpu", -1, "core the server is pinned to, to measure other load on it")
+	flag.IntVar(&o.clientCPU, "client-cpu", -1, "core this process is pinned to, likewise")
 	flag.Parse()
 	if o.url == "" || o.caFile == "" || o.bodyFile == "" || o.uid == "" {
 		fail("loadgen: -url, -ca, -body and -uid are required")
@@ -328,7 +330,6 @@ type tally struct {
 	service   []int64 // open mode: from the moment the request was written
 	errors    map[string]int
 	samples   map[string]string
-	late      int // open mode: requests written more than 1 ms after their scheduled instant
 	bytesIn   int64
 }
 
@@ -473,7 +474,7 @@ type pool struct {
 	wg      sync.WaitGroup
 }
 
-func (cl *client) runOpen() ([]*tally, window, int) {
+func (cl *client) runOpen() ([]*tally, window, int, int) {
 	n := cl.opts.connections
 	conns := cl.connect(n)
 	p := &pool{}
@@ -494,6 +495,7 @@ func (cl *client) runOpen() ([]*tally, window, int) {
 	interval := float64(time.Second) / cl.opts.rate
 
 	dispatched := make(chan struct{})
+	late := 0
 	go func() {
 		// A goroutine sleeping in the runtime wakes on a 1 ms grid; nanosleep on a thread of its
 		// own keeps the schedule to tens of microseconds.
@@ -507,6 +509,8 @@ func (cl *client) runOpen() ([]*tally, window, int) {
 			if wait := time.Until(at); wait > 0 {
 				ts := syscall.NsecToTimespec(wait.Nanoseconds())
 				_ = syscall.Nanosleep(&ts, nil)
+			} else if -wait > time.Millisecond && !at.Before(w.start) {
+				late++
 			}
 			p.wg.Add(1)
 			p.dispatch(job{at: at, measured: !at.Before(w.start)})
@@ -524,7 +528,7 @@ func (cl *client) runOpen() ([]*tally, window, int) {
 		p.mu.Unlock()
 	}
 	marks.finish(cl.opts, &w)
-	return tallies, w, p.queued
+	return tallies, w, p.queued, late
 }
 
 func (p *pool) dispatch(j job) {
@@ -572,9 +576,6 @@ func (cl *client) runJob(w *worker, j job) {
 	t := w.tally
 	t.latencies = append(t.latencies, done.Sub(j.at).Nanoseconds())
 	t.service = append(t.service, done.Sub(sent).Nanoseconds())
-	if sent.Sub(j.at) > time.Millisecond {
-		t.late++
-	}
 }
 
 // connect opens n connections up front, so that handshakes fall outside every measurement.
@@ -631,24 +632,29 @@ func summarize(samples []int64) *latencySummary {
 }
 
 type report struct {
-	Mode              string            `json:"mode"`
-	Connections       int               `json:"connections"`
-	Rate              float64           `json:"rate,omitempty"`
-	WindowSeconds     float64           `json:"windowSeconds"`
-	Completed         int               `json:"completed"`
-	Throughput        float64           `json:"throughput"`
-	Errors            int               `json:"errors"`
-	ErrorKinds        map[string]int    `json:"errorKinds"`
-	ErrorSamples      map[string]string `json:"errorSamples"`
-	LatencyMs         *latencySummary   `json:"latencyMs"`
-	ServiceLatencyMs  *latencySummary   `json:"serviceLatencyMs,omitempty"`
-	LateSends         int               `json:"lateSends"`
-	QueuedForConn     int               `json:"queuedForConnection"`
-	ConnectionsOpened int64             `json:"connectionsOpened"`
-	ResponseBytes     int               `json:"responseBytes"`
-	TLS               string            `json:"tls"`
-	ClientCPU         float64           `json:"clientCpu"`
-	Server            *serverUsage      `json:"server,omitempty"`
+	Mode             string            `json:"mode"`
+	Connections      int               `json:"connections"`
+	Rate             float64           `json:"rate,omitempty"`
+	WindowSeconds    float64           `json:"windowSeconds"`
+	Completed        int               `json:"completed"`
+	Throughput       float64           `json:"throughput"`
+	Errors           int               `json:"errors"`
+	ErrorKinds       map[string]int    `json:"errorKinds"`
+	ErrorSamples     map[string]string `json:"errorSamples"`
+	LatencyMs        *latencySummary   `json:"latencyMs"`
+	ServiceLatencyMs *latencySummary   `json:"serviceLatencyMs,omitempty"`
+	// Open mode: requests the client itself handed out more than 1 ms after their scheduled
+	// instant (its own lateness: a busy client core), and requests that waited for a free
+	// connection because all were busy (the server's queue).
+	LateSends         int     `json:"lateSends"`
+	QueuedForConn     int     `json:"queuedForConnection"`
+	ConnectionsOpened int64   `json:"connectionsOpened"`
+	ResponseBytes     int     `json:"responseBytes"`
+	TLS               string  `json:"tls"`
+	ClientCPU         float64 `json:"clientCpu"`
+	// Busy share of this process's core taken by other processes (the benchmark's own included).
+	ClientOtherLoad float64      `json:"clientOtherLoad,omitempty"`
+	Server          *serverUsage `json:"server,omitempty"`
 }
 
 type serverUsage struct {
@@ -703,24 +709,23 @@ func main() {
 
 	var tallies []*tally
 	var w window
-	queued := 0
+	queued, late := 0, 0
 	if opts.mode == "closed" {
 		tallies, w = cl.runClosed()
 	} else {
-		tallies, w, queued = cl.runOpen()
+		tallies, w, queued, late = cl.runOpen()
 	}
 
 	out := report{
 		Mode: opts.mode, Connections: opts.connections, Rate: opts.rate,
 		ErrorKinds: map[string]int{}, ErrorSamples: map[string]string{},
-		QueuedForConn: queued, ConnectionsOpened: cl.dialer.opened.Load(), TLS: tlsInfo,
+		QueuedForConn: queued, LateSends: late, ConnectionsOpened: cl.dialer.opened.Load(), TLS: tlsInfo,
 	}
 	var latencies, service []int64
 	var bytesIn int64
 	for _, t := range tallies {
 		latencies = append(latencies, t.latencies...)
 		service = append(service, t.service...)
-		out.LateSends += t.late
 		bytesIn += t.bytesIn
 		for kind, count := range t.errors {
 			out.ErrorKinds[kind] += count
@@ -740,6 +745,9 @@ func main() {
 	out.LatencyMs = summarize(latencies)
 	out.ServiceLatencyMs = summarize(service)
 	out.ClientCPU = w.cpu.client / seconds
+	if w.cpu.clientCoreTotal > 0 {
+		out.ClientOtherLoad = max(0, (w.cpu.clientCoreBusy-w.cpu.client)/w.cpu.clientCoreTotal)
+	}
 	if opts.serverPID > 0 {
 		s := &serverUsage{CPU: w.cpu.server / seconds, PeakRSSMiB: peakRSSMiB(opts.serverPID)}
 		if out.Completed > 0 {

@@ -11,15 +11,15 @@ import (
 
 // cpuSample holds CPU seconds used in the measured window.
 type cpuSample struct {
-	client    float64 // this process
-	server    float64 // every thread of the server process
-	coreBusy  float64 // the server's core, all processes
-	coreTotal float64
+	client          float64 // this process
+	server          float64 // every thread of the server process
+	coreBusy        float64 // the server's core, all processes
+	coreTotal       float64
+	clientCoreBusy  float64 // this process's core, all processes
+	clientCoreTotal float64
 }
 
-type rawCPU struct {
-	client, server, coreBusy, coreTotal float64
-}
+type rawCPU = cpuSample
 
 func readCPU(o options) rawCPU {
 	var r rawCPU
@@ -32,6 +32,9 @@ func readCPU(o options) rawCPU {
 	}
 	if o.serverCPU >= 0 {
 		r.coreBusy, r.coreTotal = coreSeconds(o.serverCPU)
+	}
+	if o.clientCPU >= 0 {
+		r.clientCoreBusy, r.clientCoreTotal = coreSeconds(o.clientCPU)
 	}
 	return r
 }
@@ -115,10 +118,12 @@ func (s *windowSampler) finish(o options, w *window) {
 		s.last = readCPU(o)
 	}
 	w.cpu = cpuSample{
-		client:    s.last.client - s.first.client,
-		server:    s.last.server - s.first.server,
-		coreBusy:  s.last.coreBusy - s.first.coreBusy,
-		coreTotal: s.last.coreTotal - s.first.coreTotal,
+		client:          s.last.client - s.first.client,
+		server:          s.last.server - s.first.server,
+		coreBusy:        s.last.coreBusy - s.first.coreBusy,
+		coreTotal:       s.last.coreTotal - s.first.coreTotal,
+		clientCoreBusy:  s.last.clientCoreBusy - s.first.clientCoreBusy,
+		clientCoreTotal: s.last.clientCoreTotal - s.first.clientCoreTotal,
 	}
 }
 

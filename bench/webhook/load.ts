@@ -39,6 +39,7 @@ export interface LoadResult {
   responseBytes: number;
   tls: string;
   clientCpu: number;
+  clientOtherLoad?: number;
   server?: {
     cpu: number;
     cpuMicrosPerRequest: number;
@@ -98,6 +99,7 @@ export function runLoad(binary: string, options: LoadOptions): Promise<LoadResul
   if (options.requests !== undefined) args.push(`-requests=${options.requests}`);
   if (options.serverPid !== undefined) args.push(`-server-pid=${options.serverPid}`);
   if (options.serverCore !== undefined) args.push(`-server-cpu=${options.serverCore}`);
+  if (options.clientCore !== undefined) args.push(`-client-cpu=${options.clientCore}`);
   const [command, commandArgs] =
     options.clientCore === undefined
       ? [binary, args]

@@ -1,5 +1,5 @@
 /**
- * The measurement plan for one server on one payload and endpoint (a "cell"):
+ * The measurement plan for one payload and endpoint, for each server (a "cell"):
  *
  * 1. warm-up: closed loop, 8 connections, not recorded (JIT, caches);
  * 2. saturation: a closed-loop sweep over concurrency (1, 2, 4, …) until two steps in a row
@@ -9,14 +9,14 @@
  * 5. for runtime-guard (W) also a run at 50 % of its capacity, and for the large pod one at
  *    100 reviews/s (the issue's goals).
  *
- * Every run records the load generator's figures, the server's event-loop delay and the load
- * average of the machine.
+ * The three servers take turns at every step. Every run records the load generator's figures,
+ * the server's event-loop delay and memory, and the load average of the machine.
  */
 import { loadavg } from 'node:os';
 import type { Endpoint } from '../../src/admission/review-request.ts';
 import type { Fixture, PayloadFiles } from './fixtures.ts';
 import { runLoad, type LatencySummary, type LoadOptions, type LoadResult } from './load.ts';
-import type { EventLoopDelay, RunningServer, ServerName } from './servers.ts';
+import type { EventLoopDelay, MemoryMiB, RunningServer, ServerName } from './servers.ts';
 
 export interface Settings {
   serverCore: number | undefined;
@@ -39,11 +39,11 @@ export const FULL: Settings = {
   clientCore: 0,
   warmupSeconds: 1.5,
   sweepConcurrency: [1, 2, 4, 8, 16, 32],
-  sweepWarmupSeconds: 0.5,
-  sweepSeconds: 2,
+  sweepWarmupSeconds: 0.3,
+  sweepSeconds: 1.5,
   fractions: [0.25, 0.5, 0.75, 0.9],
   fixedWarmupSeconds: 0.5,
-  fixedSeconds: 4,
+  fixedSeconds: 3,
   openConnections: 32,
   p99LimitMs: 5,
   largePodRate: 100,
@@ -65,6 +65,11 @@ export interface RunRecord {
   at: string;
   loadAverage: number[];
   eventLoopDelayMs: EventLoopDelay;
+  memoryMiB: MemoryMiB;
+  /** Why the run was disturbed by other processes, if it was. */
+  disturbed?: string;
+  /** A disturbed run that was run again: kept in the raw data, left out of the figures. */
+  superseded?: boolean;
   result: LoadResult;
 }
 
@@ -127,11 +132,48 @@ export async function measureRun(
     ...extra,
     at: new Date().toISOString(),
     loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
-    eventLoopDelayMs: await server.probeReport(),
+    ...(await server.probeReport()),
     result,
   };
   context.log(describeRun(record));
   return record;
+}
+
+/** Other processes on either core, or a client that could not keep its schedule. */
+export function disturbance(result: LoadResult): string | undefined {
+  const reasons: string[] = [];
+  const serverOther = result.server?.otherLoadOnCore ?? 0;
+  if (serverOther > 0.03)
+    reasons.push(`other processes took ${pct(serverOther)} of the server core`);
+  const clientOther = result.clientOtherLoad ?? 0;
+  if (clientOther > 0.05)
+    reasons.push(`other processes took ${pct(clientOther)} of the client core`);
+  if (result.mode === 'open' && result.lateSends > 0.002 * result.completed) {
+    reasons.push(`${result.lateSends} requests left the client over 1 ms late`);
+  }
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
+
+/**
+ * A timed run that is repeated once when other processes disturbed it (the machine is shared);
+ * the repeat counts, whatever it shows. Both go into `records`.
+ */
+export async function measureSteadyRun(
+  records: RunRecord[],
+  ...args: Parameters<typeof measureRun>
+): Promise<RunRecord> {
+  const first = await measureRun(...args);
+  first.disturbed = disturbance(first.result);
+  records.push(first);
+  if (!first.disturbed) return first;
+  args[0].log(`    disturbed (${first.disturbed}): running it again`);
+  first.superseded = true;
+  const second = await measureRun(...args);
+  second.disturbed = disturbance(second.result);
+  records.push(second);
+  return second;
 }
 
 export function describeRun(record: RunRecord): string {
@@ -158,133 +200,164 @@ export function describeRun(record: RunRecord): string {
 }
 
 /** Saturation sweep, fixed-rate runs and capacity for one server, payload and endpoint. */
-export async function measureCell(
-  context: Context,
-  server: RunningServer,
-  payload: PayloadFiles,
-  endpoint: Endpoint,
-  records: RunRecord[],
-): Promise<Cell> {
-  const { settings } = context;
-  const own: RunRecord[] = [];
-  const keep = (record: RunRecord) => {
-    own.push(record);
-    records.push(record);
-    return record;
-  };
+class CellRun {
+  private readonly first: number;
+  private best: RunRecord | undefined;
+  private flat = 0;
+  sweeping = true;
+  private capacity = 0;
+  private capacityFraction = 0;
+  private halfCapacity: Cell['halfCapacity'];
+  private largePodRate: Cell['largePodRate'];
 
-  keep(
-    await measureRun(context, server, payload, endpoint, 'warm-up', {
-      mode: 'closed',
-      connections: 8,
-      durationSeconds: settings.warmupSeconds,
-      check: 'bytes',
-    }),
-  );
+  private readonly context: Context;
+  private readonly server: RunningServer;
+  private readonly payload: PayloadFiles;
+  private readonly endpoint: Endpoint;
+  private readonly records: RunRecord[];
 
-  let best: RunRecord | undefined;
-  let flat = 0;
-  for (const concurrency of settings.sweepConcurrency) {
-    const record = keep(
-      await measureRun(
-        context,
-        server,
-        payload,
-        endpoint,
-        'sweep',
-        {
-          mode: 'closed',
-          connections: concurrency,
-          warmupSeconds: settings.sweepWarmupSeconds,
-          durationSeconds: settings.sweepSeconds,
-          check: 'bytes',
-        },
-        { concurrency },
-      ),
-    );
-    const gained = !best || record.result.throughput > best.result.throughput * 1.03;
-    if (!best || record.result.throughput > best.result.throughput) best = record;
-    flat = gained ? 0 : flat + 1;
-    if (flat >= 2) break;
+  constructor(
+    context: Context,
+    server: RunningServer,
+    payload: PayloadFiles,
+    endpoint: Endpoint,
+    records: RunRecord[],
+  ) {
+    this.context = context;
+    this.server = server;
+    this.payload = payload;
+    this.endpoint = endpoint;
+    this.records = records;
+    this.first = records.length;
   }
-  if (!best) throw new Error('empty concurrency sweep');
-  const saturation = best.result.throughput;
 
-  let capacity = 0;
-  let capacityFraction = 0;
-  for (const fraction of settings.fractions) {
-    const rate = saturation * fraction;
-    const record = keep(await fixedRate(context, server, payload, endpoint, rate, 'fixed-rate'));
-    record.fraction = fraction;
-    if (passes(record, settings.p99LimitMs)) {
-      capacity = rate;
-      capacityFraction = fraction;
+  private closed(connections: number, warmupSeconds: number, durationSeconds: number) {
+    return { mode: 'closed', connections, warmupSeconds, durationSeconds, check: 'bytes' } as const;
+  }
+
+  async warmUp(): Promise<void> {
+    const { context, server, payload, endpoint } = this;
+    const closed = this.closed(8, 0, context.settings.warmupSeconds);
+    this.records.push(await measureRun(context, server, payload, endpoint, 'warm-up', closed));
+  }
+
+  /** One step of the sweep; `sweeping` turns false once two steps in a row add under 3 %. */
+  async sweep(concurrency: number): Promise<void> {
+    const { context, server, payload, endpoint } = this;
+    const { settings } = context;
+    const record = await measureSteadyRun(
+      this.records,
+      context,
+      server,
+      payload,
+      endpoint,
+      'sweep',
+      this.closed(concurrency, settings.sweepWarmupSeconds, settings.sweepSeconds),
+      { concurrency },
+    );
+    const best = this.best;
+    const gained = !best || record.result.throughput > best.result.throughput * 1.03;
+    if (!best || record.result.throughput > best.result.throughput) this.best = record;
+    this.flat = gained ? 0 : this.flat + 1;
+    if (this.flat >= 2) this.sweeping = false;
+  }
+
+  get saturation(): number {
+    if (!this.best) throw new Error('no sweep run yet');
+    return this.best.result.throughput;
+  }
+
+  async fixed(fraction: number): Promise<void> {
+    const rate = this.saturation * fraction;
+    const record = await this.fixedRate(rate, 'fixed-rate', fraction);
+    if (passes(record, this.context.settings.p99LimitMs)) {
+      this.capacity = rate;
+      this.capacityFraction = fraction;
     }
   }
 
-  const cell: Cell = {
-    server: server.name,
-    payload: payload.name,
-    endpoint,
-    saturation,
-    saturationConcurrency: best.result.connections,
-    cpuMicrosPerReview: best.result.server?.cpuMicrosPerRequest ?? 0,
-    capacity,
-    capacityFraction,
-    errors: 0,
-    peakRssMiB: 0,
-  };
+  /** W only: the run at half its capacity, and the large pod at the goal's rate. */
+  async goalRuns(): Promise<void> {
+    if (this.server.name !== 'W') return;
+    const summary = (record: RunRecord, rate: number) => ({
+      rate,
+      latencyMs: record.result.latencyMs,
+      errors: record.result.errors,
+    });
+    if (this.capacity > 0) {
+      const rate = this.capacity / 2;
+      this.halfCapacity = summary(await this.fixedRate(rate, 'half-capacity'), rate);
+    }
+    if (this.payload.name === 'large pod') {
+      const rate = this.context.settings.largePodRate;
+      this.largePodRate = summary(await this.fixedRate(rate, 'large-pod-rate'), rate);
+    }
+  }
 
-  if (server.name === 'W' && capacity > 0) {
-    const record = keep(
-      await fixedRate(context, server, payload, endpoint, capacity / 2, 'half-capacity'),
-    );
-    cell.halfCapacity = {
-      rate: capacity / 2,
-      latencyMs: record.result.latencyMs,
-      errors: record.result.errors,
+  cell(): Cell {
+    if (!this.best) throw new Error('no sweep run yet');
+    const own = this.records
+      .slice(this.first)
+      .filter((record) => record.server === this.server.name);
+    return {
+      server: this.server.name,
+      payload: this.payload.name,
+      endpoint: this.endpoint,
+      saturation: this.saturation,
+      saturationConcurrency: this.best.result.connections,
+      cpuMicrosPerReview: this.best.result.server?.cpuMicrosPerRequest ?? 0,
+      capacity: this.capacity,
+      capacityFraction: this.capacityFraction,
+      errors: own.reduce((sum, record) => sum + record.result.errors, 0),
+      peakRssMiB: Math.max(...own.map((record) => record.result.server?.peakRssMiB ?? 0)),
+      ...(this.halfCapacity ? { halfCapacity: this.halfCapacity } : {}),
+      ...(this.largePodRate ? { largePodRate: this.largePodRate } : {}),
     };
   }
-  if (server.name === 'W' && payload.name === 'large pod') {
-    const record = keep(
-      await fixedRate(context, server, payload, endpoint, settings.largePodRate, 'large-pod-rate'),
+
+  private fixedRate(rate: number, phase: Phase, fraction?: number): Promise<RunRecord> {
+    const { settings } = this.context;
+    return measureSteadyRun(
+      this.records,
+      this.context,
+      this.server,
+      this.payload,
+      this.endpoint,
+      phase,
+      {
+        mode: 'open',
+        connections: settings.openConnections,
+        rate,
+        warmupSeconds: settings.fixedWarmupSeconds,
+        durationSeconds: settings.fixedSeconds,
+        check: 'bytes',
+      },
+      fraction === undefined ? { targetRate: rate } : { targetRate: rate, fraction },
     );
-    cell.largePodRate = {
-      rate: settings.largePodRate,
-      latencyMs: record.result.latencyMs,
-      errors: record.result.errors,
-    };
   }
-  cell.errors = own.reduce((sum, record) => sum + record.result.errors, 0);
-  cell.peakRssMiB = Math.max(...own.map((record) => record.result.server?.peakRssMiB ?? 0));
-  return cell;
 }
 
-function fixedRate(
+/**
+ * Every step of the plan, for one payload and endpoint, run on each server in turn (F0, F1, W,
+ * F0, …), so that a machine that slows down or speeds up during the run moves all three alike.
+ */
+export async function measureSideBySide(
   context: Context,
-  server: RunningServer,
+  servers: readonly RunningServer[],
   payload: PayloadFiles,
   endpoint: Endpoint,
-  rate: number,
-  phase: Phase,
-): Promise<RunRecord> {
-  const { settings } = context;
-  return measureRun(
-    context,
-    server,
-    payload,
-    endpoint,
-    phase,
-    {
-      mode: 'open',
-      connections: settings.openConnections,
-      rate,
-      warmupSeconds: settings.fixedWarmupSeconds,
-      durationSeconds: settings.fixedSeconds,
-      check: 'bytes',
-    },
-    { targetRate: rate },
-  );
+  records: RunRecord[],
+): Promise<Cell[]> {
+  const runs = servers.map((server) => new CellRun(context, server, payload, endpoint, records));
+  for (const run of runs) await run.warmUp();
+  for (const concurrency of context.settings.sweepConcurrency) {
+    for (const run of runs) if (run.sweeping) await run.sweep(concurrency);
+  }
+  for (const fraction of context.settings.fractions) {
+    for (const run of runs) await run.fixed(fraction);
+  }
+  for (const run of runs) await run.goalRuns();
+  return runs.map((run) => run.cell());
 }
 
 export function passes(record: RunRecord, p99LimitMs: number): boolean {

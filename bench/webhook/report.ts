@@ -203,6 +203,9 @@ export function renderMarkdown(results: BenchmarkResults): string {
     `Load average (1/5/15 min): ${machine.loadAverageStart.join(' ')} at the start, ` +
       `${machine.loadAverageEnd.join(' ')} at the end, highest 1-min value seen after a run ${fmt(maxLoad, 2)}.`,
     '',
+    `Runs disturbed by other processes and run again: ${records.filter((r) => r.superseded).length} ` +
+      `(still disturbed on the repeat: ${records.filter((r) => r.disturbed && !r.superseded).length}).`,
+    '',
     `Servers on core ${settings.serverCore ?? 'any'}, load generator on core ${settings.clientCore ?? 'any'}; ` +
       `${records[0]?.result.tls ?? 'TLS'}, ECDSA P-256 certificate; HTTP/1.1 keep-alive, no pipelining; ` +
       `runtime-guard's restricted preset. Capacity: the highest fixed rate with p99 ≤ ${settings.p99LimitMs} ms and no error.`,
@@ -311,7 +314,9 @@ export function renderMarkdown(results: BenchmarkResults): string {
   }
 
   const latencyRows = records
-    .filter((r) => ['fixed-rate', 'half-capacity', 'large-pod-rate'].includes(r.phase))
+    .filter(
+      (r) => !r.superseded && ['fixed-rate', 'half-capacity', 'large-pod-rate'].includes(r.phase),
+    )
     .map((r) => {
       const l = r.result.latencyMs;
       return [
@@ -327,8 +332,9 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ms(r.eventLoopDelayMs.p99),
         r.result.server ? fmt(r.result.server.peakRssMiB) : '–',
         r.result.server ? pct(r.result.server.cpu) : '–',
-        r.result.server?.otherLoadOnCore !== undefined ? pct(r.result.server.otherLoadOnCore) : '–',
+        pct(r.result.server?.otherLoadOnCore ?? 0),
         fmt(r.loadAverage[0] ?? 0, 2),
+        r.disturbed ? 'yes' : '',
       ];
     });
   if (latencyRows.length > 0) {
@@ -337,7 +343,8 @@ export function renderMarkdown(results: BenchmarkResults): string {
       '',
       'Open loop: requests leave on a fixed schedule and latency runs from the scheduled instant, so ' +
         'queueing behind a slow answer counts. ELD: event-loop delay p99 in the server. Other load: share of ' +
-        'the server core used by other processes during the run.',
+        'the server core used by other processes during the run. Disturbed: other processes took more than ' +
+        '3 % of the server core or 5 % of the client core, or the client sent late, in the run and in its one repeat.',
       '',
       table(
         [
@@ -355,6 +362,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
           'server CPU',
           'other load',
           'load avg',
+          'disturbed',
         ],
         latencyRows,
       ),
@@ -363,7 +371,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
   }
 
   const sweepRows = records
-    .filter((r) => r.phase === 'sweep' || r.phase === 'smoke')
+    .filter((r) => !r.superseded && (r.phase === 'sweep' || r.phase === 'smoke'))
     .map((r) => {
       const l = r.result.latencyMs;
       return [
@@ -379,6 +387,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         r.result.server ? fmt(r.result.server.cpuMicrosPerRequest) : '–',
         pct(r.result.clientCpu),
         fmt(r.loadAverage[0] ?? 0, 2),
+        r.disturbed ? 'yes' : '',
       ];
     });
   if (sweepRows.length > 0) {
@@ -399,6 +408,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
           'µs/review',
           'client CPU',
           'load avg',
+          'disturbed',
         ],
         sweepRows,
       ),

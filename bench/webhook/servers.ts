@@ -3,16 +3,15 @@
  *
  * - F0 and F1: bench/webhook/baseline-server.ts;
  * - W: the real `runtime-guard serve` process (bin/runtime-guard.js) with a configuration file
- *   that points at the shared certificate. Its JSON log lines go to a file, as a container's
- *   standard output would, and are counted when it stops.
+ *   that points at the shared certificate. Its JSON log lines (one per review) go into a pipe,
+ *   as a container's standard output does, drained and counted by this process on the other core.
  *
  * Every server runs the same Node.js with bench/webhook/server-probe.ts preloaded, which reports
  * event-loop delay over the IPC channel.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -40,6 +39,12 @@ export interface EventLoopDelay {
   samples: number;
 }
 
+/** process.memoryUsage() in MiB when the run ended. */
+export type MemoryMiB = Record<
+  'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers',
+  number
+>;
+
 export interface StartOptions {
   /** Core to pin the server to (taskset), or undefined for none. */
   core: number | undefined;
@@ -53,8 +58,8 @@ export interface RunningServer {
   port: number;
   url(endpoint: string): string;
   resetProbe(): Promise<void>;
-  probeReport(): Promise<EventLoopDelay>;
-  /** Resolves once the process has exited; W's log lines are counted. */
+  probeReport(): Promise<{ eventLoopDelayMs: EventLoopDelay; memoryMiB: MemoryMiB }>;
+  /** Resolves once the process has exited, with the number of log lines W wrote. */
   stop(): Promise<{ logLines: number | undefined }>;
 }
 
@@ -78,12 +83,10 @@ export async function startServer(
   const port = await freePort();
   const nodeArgs = [...(options.nodeFlags ?? []), '--import', PROBE];
   let args: string[];
-  let logFile: string | undefined;
   if (name === 'W') {
-    const configFile = join(fixture.dir, 'runtime-guard.yaml');
+    const configFile = join(fixture.dir, `runtime-guard-${port}.yaml`);
     await writeFile(configFile, serveConfigYaml(fixture, port));
     args = [...nodeArgs, RUNTIME_GUARD, 'serve', '--config', configFile];
-    logFile = join(fixture.dir, `runtime-guard-${payload.slug}.log`);
   } else {
     args = [
       ...nodeArgs,
@@ -103,12 +106,14 @@ export async function startServer(
     options.core === undefined
       ? [NODE, args]
       : ['taskset', ['--cpu-list', String(options.core), NODE, ...args]];
-  const log = logFile ? await open(logFile, 'w') : undefined;
   const child = spawn(command, commandArgs, {
     cwd: fixture.dir,
-    stdio: ['ignore', log ? log.fd : 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', name === 'W' ? 'pipe' : 'ignore', 'pipe', 'ipc'],
   });
-  await log?.close();
+  let logLines = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) logLines++;
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = once(child, 'exit');
@@ -132,8 +137,10 @@ export async function startServer(
       await ask(child, 'reset');
     },
     async probeReport() {
-      const answer = (await ask(child, 'report')) as { eventLoopDelayMs: EventLoopDelay };
-      return answer.eventLoopDelayMs;
+      return (await ask(child, 'report')) as {
+        eventLoopDelayMs: EventLoopDelay;
+        memoryMiB: MemoryMiB;
+      };
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -141,10 +148,7 @@ export async function startServer(
         const timeout = sleep(10_000).then(() => child.kill('SIGKILL'));
         await Promise.race([exited, timeout]);
       }
-      if (!logFile) return { logLines: undefined };
-      const logLines = await countLines(logFile);
-      await rm(logFile, { force: true });
-      return { logLines };
+      return { logLines: name === 'W' ? logLines : undefined };
     },
   };
 }
@@ -222,13 +226,4 @@ function post(url: string, ca: Buffer, body: Buffer): Promise<{ status: number; 
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  for await (const chunk of createReadStream(file)) {
-    const bytes = chunk as Buffer;
-    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
-  }
-  return lines;
 }
