@@ -5,7 +5,8 @@
  * 2. saturation: a closed-loop sweep over concurrency (1, 2, 4, …) until two steps in a row
  *    add less than 3 % throughput; the best throughput is the saturation point;
  * 3. latency: fixed-rate runs at 25/50/75/90 % of that saturation point;
- * 4. capacity: the highest of those rates with p99 ≤ 5 ms and no error;
+ * 4. capacity: the highest of those rates with p99 ≤ 5 ms and no error (once a rate overloads
+ *    the server, higher ones are not run);
  * 5. for runtime-guard (W) also a run at 50 % of its capacity, and for the large pod one at
  *    100 reviews/s (the issue's goals).
  *
@@ -148,7 +149,10 @@ export function disturbance(result: LoadResult): string | undefined {
   const clientOther = result.clientOtherLoad ?? 0;
   if (clientOther > 0.05)
     reasons.push(`other processes took ${pct(clientOther)} of the client core`);
-  if (result.mode === 'open' && result.lateSends > 0.002 * result.completed) {
+  // A client that falls behind its schedule because the server is overloaded and all its
+  // connections wait is no disturbance: the run fails either way.
+  const overloaded = result.queuedForConnection > 0;
+  if (result.mode === 'open' && !overloaded && result.lateSends > 0.002 * result.completed) {
     reasons.push(`${result.lateSends} requests left the client over 1 ms late`);
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined;
@@ -267,12 +271,18 @@ class CellRun {
     return this.best.result.throughput;
   }
 
+  /** False once a fixed rate overloaded the server: higher rates would only queue longer. */
+  fixing = true;
+
   async fixed(fraction: number): Promise<void> {
     const rate = this.saturation * fraction;
     const record = await this.fixedRate(rate, 'fixed-rate', fraction);
-    if (passes(record, this.context.settings.p99LimitMs)) {
+    const { p99LimitMs } = this.context.settings;
+    if (passes(record, p99LimitMs)) {
       this.capacity = rate;
       this.capacityFraction = fraction;
+    } else if (overloaded(record, p99LimitMs)) {
+      this.fixing = false;
     }
   }
 
@@ -354,10 +364,19 @@ export async function measureSideBySide(
     for (const run of runs) if (run.sweeping) await run.sweep(concurrency);
   }
   for (const fraction of context.settings.fractions) {
-    for (const run of runs) await run.fixed(fraction);
+    for (const run of runs) if (run.fixing) await run.fixed(fraction);
   }
   for (const run of runs) await run.goalRuns();
   return runs.map((run) => run.cell());
+}
+
+/** Requests queued for a connection and a p99 ten times the limit: the server could not keep up. */
+export function overloaded(record: RunRecord, p99LimitMs: number): boolean {
+  const { result } = record;
+  return (
+    result.queuedForConnection > 0.01 * result.completed &&
+    (result.latencyMs?.p99 ?? Infinity) > 10 * p99LimitMs
+  );
 }
 
 export function passes(record: RunRecord, p99LimitMs: number): boolean {

@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from '../../src/admission/review-request.ts';
 import type { PayloadFiles } from './fixtures.ts';
-import type { Cell, RunRecord, Settings } from './measure.ts';
+import { passes, type Cell, type RunRecord, type Settings } from './measure.ts';
 import type { PolicyCost } from './policy-cost.ts';
 import type { PsaResult } from './psa.ts';
 import type { ServerName } from './servers.ts';
@@ -149,18 +149,26 @@ export function evaluateGoals(
     });
   }
 
-  const wRuns = records.filter(
-    (r) => r.server === 'W' && r.result.server && r.phase !== 'correctness',
-  );
-  if (wRuns.length > 0) {
-    const peak = wRuns.reduce((a, b) =>
-      (a.result.server?.peakRssMiB ?? 0) >= (b.result.server?.peakRssMiB ?? 0) ? a : b,
-    );
-    const peakMiB = peak.result.server?.peakRssMiB ?? 0;
+  const peakOf = (server: ServerName, filter: (r: RunRecord) => boolean = () => true) =>
+    records
+      .filter((r) => r.server === server && r.phase !== 'correctness' && !r.superseded && filter(r))
+      .reduce<RunRecord | undefined>(
+        (a, b) =>
+          (a?.result.server?.peakRssMiB ?? -1) >= (b.result.server?.peakRssMiB ?? 0) ? a : b,
+        undefined,
+      );
+  const peak = peakOf('W');
+  if (peak?.result.server) {
+    const peakMiB = peak.result.server.peakRssMiB;
+    const within = peakOf('W', (r) => r.phase !== 'sweep' && passes(r, settings.p99LimitMs));
+    const f1 = peakOf('F1', (r) => r.payload === peak.payload);
     goals.push({
       goal: 'W peak RSS under load',
       target: '≤ 150 MiB',
-      measured: `${fmt(peakMiB)} MiB (${peak.payload} /${peak.endpoint}, ${peak.phase})`,
+      measured:
+        `${fmt(peakMiB)} MiB at most (${peak.payload} /${peak.endpoint}, ${peak.phase}; F1 on the same pod ` +
+        `${fmt(f1?.result.server?.peakRssMiB ?? Number.NaN)} MiB); ${fmt(within?.result.server?.peakRssMiB ?? Number.NaN)} MiB ` +
+        'at most in the fixed-rate runs that met the latency limit',
       met: peakMiB <= 150,
     });
   }
@@ -459,6 +467,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
     '',
   );
   const verdicts = results.psa.verdicts
+    .filter((v, i, all) => all.findIndex((other) => other.pod === v.pod) === i)
     .map((v) => `${v.pod}: ${v.allowed ? 'allowed' : `forbidden (${v.forbidden})`}`)
     .join('; ');
   const decisions = results.payloads

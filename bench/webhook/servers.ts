@@ -31,6 +31,7 @@ export const NODE = join(REPOSITORY, 'node_modules/.bin/node');
 const PROBE = pathToFileURL(join(import.meta.dirname, 'server-probe.ts')).href;
 const BASELINE = join(import.meta.dirname, 'baseline-server.ts');
 const RUNTIME_GUARD = join(REPOSITORY, 'bin/runtime-guard.js');
+const SERVE_VARIANT = join(import.meta.dirname, 'serve-variant.ts');
 
 export interface EventLoopDelay {
   p50: number;
@@ -50,6 +51,8 @@ export interface StartOptions {
   core: number | undefined;
   /** Extra Node.js flags, e.g. --cpu-prof. */
   nodeFlags?: readonly string[];
+  /** W only, for experiments: bench/webhook/serve-variant.ts with this decision log instead. */
+  logVariant?: 'default' | 'sync' | 'buffered' | 'off';
 }
 
 export interface RunningServer {
@@ -86,7 +89,9 @@ export async function startServer(
   if (name === 'W') {
     const configFile = join(fixture.dir, `runtime-guard-${port}.yaml`);
     await writeFile(configFile, serveConfigYaml(fixture, port));
-    args = [...nodeArgs, RUNTIME_GUARD, 'serve', '--config', configFile];
+    args = options.logVariant
+      ? [...nodeArgs, SERVE_VARIANT, configFile, options.logVariant]
+      : [...nodeArgs, RUNTIME_GUARD, 'serve', '--config', configFile];
   } else {
     args = [
       ...nodeArgs,
