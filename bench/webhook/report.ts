@@ -211,8 +211,8 @@ export function renderMarkdown(results: BenchmarkResults): string {
     `Load average (1/5/15 min): ${machine.loadAverageStart.join(' ')} at the start, ` +
       `${machine.loadAverageEnd.join(' ')} at the end, highest 1-min value seen after a run ${fmt(maxLoad, 2)}.`,
     '',
-    `Runs disturbed by other processes and run again: ${records.filter((r) => r.superseded).length} ` +
-      `(still disturbed on the repeat: ${records.filter((r) => r.disturbed && !r.superseded).length}).`,
+    `Runs run a second time (disturbed by other processes, or over the p99 limit with nothing queued): ${records.filter((r) => r.superseded).length} ` +
+      `(disturbed again on the repeat: ${records.filter((r) => r.disturbed && !r.superseded).length}).`,
     '',
     `Servers on core ${settings.serverCore ?? 'any'}, load generator on core ${settings.clientCore ?? 'any'}; ` +
       `${records[0]?.result.tls ?? 'TLS'}, ECDSA P-256 certificate; HTTP/1.1 keep-alive, no pipelining; ` +
@@ -352,7 +352,8 @@ export function renderMarkdown(results: BenchmarkResults): string {
       'Open loop: requests leave on a fixed schedule and latency runs from the scheduled instant, so ' +
         'queueing behind a slow answer counts. ELD: event-loop delay p99 in the server. Other load: share of ' +
         'the server core used by other processes during the run. Disturbed: other processes took more than ' +
-        '3 % of the server core or 5 % of the client core, or the client sent late, in the run and in its one repeat.',
+        '3 % of the server core or 5 % of the client core, or the client sent late, in the run and in its one repeat. ' +
+        'A run over the p99 limit with nothing queued was run once more, and the repeat counts.',
       '',
       table(
         [
