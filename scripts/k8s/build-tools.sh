@@ -75,22 +75,8 @@ export GOWORK=off
 unset GOOS GOARCH GOBIN || true
 
 START_ALL=$(date +%s)
-elapsed() { echo $(( $(date +%s) - $1 ))s; }
-
-# Moves a freshly built <tmp>/bin into <dest> atomically: the directory rename
-# is atomic, so readers either see no <dest>/bin or a complete one.
-install_dir() {
-  local src="$1" dest="$2"
-  mkdir -p "${dest}"
-  if [[ -e "${dest}/bin" ]]; then
-    local old="${dest}/bin.old.$$"
-    mv "${dest}/bin" "${old}"
-    mv "${src}" "${dest}/bin"
-    rm -rf "${old}"
-  else
-    mv "${src}" "${dest}/bin"
-  fi
-}
+# shellcheck source=scripts/k8s/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build_helm() {
   if [[ -x "${HELM}" ]]; then

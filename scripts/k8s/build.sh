@@ -75,23 +75,8 @@ export GOWORK=off
 unset GOOS GOARCH || true
 
 START_ALL=$(date +%s)
-elapsed() { echo $(( $(date +%s) - $1 ))s; }
-
-# Moves a freshly built <tmp>/bin into <dest> atomically: the directory rename
-# is atomic, so readers either see no <dest>/bin or a complete one.
-install_dir() {
-  local src="$1" dest="$2"
-  mkdir -p "${dest}"
-  if [[ -e "${dest}/bin" ]]; then
-    # Partial leftover (e.g. an old interrupted layout): replace it.
-    local old="${dest}/bin.old.$$"
-    mv "${dest}/bin" "${old}"
-    mv "${src}" "${dest}/bin"
-    rm -rf "${old}"
-  else
-    mv "${src}" "${dest}/bin"
-  fi
-}
+# shellcheck source=scripts/k8s/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build_etcd() {
   if [[ -x "${ETCD}" ]]; then
