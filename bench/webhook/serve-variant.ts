@@ -3,38 +3,54 @@
  * configuration file), but with the decision log sent another way: an experiment to measure what
  * the log costs per review, not a server under test. See log-cost-experiment.ts.
  *
- *   node bench/webhook/serve-variant.ts CONFIG.yaml default|sync|buffered|off
+ *   node bench/webhook/serve-variant.ts CONFIG.yaml default|unbatched|sync|off
  *
- *   default   pino's own destination, as serve uses it: asynchronous writes to standard output
- *   sync      pino.destination({ sync: true }): one write(2) per line, on the event loop
- *   buffered  pino.destination({ sync: false, minLength: 4096 }): lines gathered into 4 KiB writes
- *   off       level silent: no decision log at all
+ *   default    as serve writes it (createServeLogger): asynchronous writes of 4 KiB batches
+ *   unbatched  pino's own destination: an asynchronous write as soon as a line is ready
+ *   sync       pino.destination({ sync: true }): one write(2) per line, on the event loop
+ *   off        level silent: no decision log at all
  */
 import { readFile } from 'node:fs/promises';
-import { pino, type DestinationStream } from 'pino';
+import { pino, type Logger } from 'pino';
+import { createServeLogger } from '../../src/cli/serve-command.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { startServer } from '../../src/server/start-server.ts';
 
-const [configFile, mode = 'default'] = process.argv.slice(2);
-if (!configFile || !['default', 'sync', 'buffered', 'off'].includes(mode)) {
-  process.stderr.write('usage: serve-variant.ts CONFIG.yaml default|sync|buffered|off\n');
-  process.exit(2);
+export const LOG_VARIANTS = ['default', 'unbatched', 'sync', 'off', 'sync4k', 'async16k'] as const;
+export type LogVariant = (typeof LOG_VARIANTS)[number];
+
+function loggerFor(variant: LogVariant): Logger {
+  const options = { name: 'runtime-guard', timestamp: pino.stdTimeFunctions.isoTime };
+  switch (variant) {
+    case 'default':
+      return createServeLogger();
+    case 'unbatched':
+      return pino(options);
+    case 'sync':
+      return pino(options, pino.destination({ dest: 1, sync: true }));
+    case 'sync4k':
+      return pino(options, pino.destination({ dest: 1, sync: true, minLength: 4096 }));
+    case 'async16k':
+      return pino(
+        options,
+        pino.destination({ dest: 1, sync: false, minLength: 12288, periodicFlush: 200 }),
+      );
+    case 'off':
+      return createServeLogger({ level: 'silent' });
+  }
 }
-const text = await readFile(configFile, 'utf8');
-const config = parseConfigText(text, configFile);
-const destination: DestinationStream | undefined =
-  mode === 'sync'
-    ? pino.destination({ dest: 1, sync: true })
-    : mode === 'buffered'
-      ? pino.destination({ dest: 1, sync: false, minLength: 4096 })
-      : undefined;
-const options = {
-  name: 'runtime-guard',
-  timestamp: pino.stdTimeFunctions.isoTime,
-  level: mode === 'off' ? 'silent' : 'info',
-};
-const logger = destination ? pino(options, destination) : pino(options);
-const server = await startServer({ config, configFile: { path: configFile, text }, logger });
-process.once('SIGINT', () => {
-  void server.shutdown({ drainSeconds: 0 }).then(() => process.exit(0));
-});
+
+if (import.meta.main) {
+  const [configFile, variant = 'default'] = process.argv.slice(2);
+  if (!configFile || !(LOG_VARIANTS as readonly string[]).includes(variant)) {
+    process.stderr.write(`usage: serve-variant.ts CONFIG.yaml ${LOG_VARIANTS.join('|')}\n`);
+    process.exit(2);
+  }
+  const text = await readFile(configFile, 'utf8');
+  const config = parseConfigText(text, configFile);
+  const logger = loggerFor(variant as LogVariant);
+  const server = await startServer({ config, configFile: { path: configFile, text }, logger });
+  process.once('SIGINT', () => {
+    void server.shutdown({ drainSeconds: 0 }).then(() => process.exit(0));
+  });
+}

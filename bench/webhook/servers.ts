@@ -2,7 +2,8 @@
  * Starts and stops the three servers under test, each alone on the server core:
  *
  * - F0 and F1: bench/webhook/baseline-server.ts;
- * - W: the real `runtime-guard serve` process (bin/runtime-guard.js) with a configuration file
+ * - W: the real `runtime-guard serve` process (bin/runtime-guard.js, with the Node.js flags of
+ *   the image's ENTRYPOINT) with a configuration file
  *   that points at the shared certificate. Its JSON log lines (one per review) go into a pipe,
  *   as a container's standard output does, drained and counted by this process on the other core.
  *
@@ -11,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import {
   REQUEST_RECEIVE_TIMEOUT_MS,
 } from '../../src/server/build-server.ts';
 import { serveConfigYaml, type Fixture, type PayloadFiles } from './fixtures.ts';
+import type { LogVariant } from './serve-variant.ts';
 
 export type ServerName = 'F0' | 'F1' | 'W';
 export const SERVER_NAMES: readonly ServerName[] = ['F0', 'F1', 'W'];
@@ -31,6 +33,17 @@ export const NODE = join(REPOSITORY, 'node_modules/.bin/node');
 const PROBE = pathToFileURL(join(import.meta.dirname, 'server-probe.ts')).href;
 const BASELINE = join(import.meta.dirname, 'baseline-server.ts');
 const RUNTIME_GUARD = join(REPOSITORY, 'bin/runtime-guard.js');
+
+/** W runs with the Node.js flags of the image's ENTRYPOINT, as it runs in a cluster. */
+export async function imageNodeFlags(): Promise<string[]> {
+  const dockerfile = await readFile(join(REPOSITORY, 'Dockerfile'), 'utf8');
+  const line = dockerfile.split('\n').findLast((l) => l.startsWith('ENTRYPOINT '));
+  const entrypoint = JSON.parse(line?.slice('ENTRYPOINT '.length) ?? 'null') as unknown;
+  if (!Array.isArray(entrypoint) || entrypoint[0] !== 'node') {
+    throw new Error('the Dockerfile has no ENTRYPOINT ["node", …] to take the flags from');
+  }
+  return (entrypoint as string[]).slice(1, -1);
+}
 const SERVE_VARIANT = join(import.meta.dirname, 'serve-variant.ts');
 
 export interface EventLoopDelay {
@@ -49,10 +62,15 @@ export type MemoryMiB = Record<
 export interface StartOptions {
   /** Core to pin the server to (taskset), or undefined for none. */
   core: number | undefined;
-  /** Extra Node.js flags, e.g. --cpu-prof. */
+  /** Extra Node.js flags, e.g. --cpu-prof; W has the image's flags before them (a later flag wins). */
   nodeFlags?: readonly string[];
   /** W only, for experiments: bench/webhook/serve-variant.ts with this decision log instead. */
-  logVariant?: 'default' | 'sync' | 'buffered' | 'off';
+  logVariant?: LogVariant;
+  /**
+   * Experiments only: run the server in a memory cgroup (v1) with this limit, as a container's
+   * memory limit would (Node.js sizes its heap from it; the kernel kills the process above it).
+   */
+  memoryLimitMiB?: number;
 }
 
 export interface RunningServer {
@@ -62,8 +80,19 @@ export interface RunningServer {
   url(endpoint: string): string;
   resetProbe(): Promise<void>;
   probeReport(): Promise<{ eventLoopDelayMs: EventLoopDelay; memoryMiB: MemoryMiB }>;
+  /** How the process ended, if it has (a kill by the kernel's OOM killer shows as SIGKILL). */
+  ended(): string | undefined;
   /** Resolves once the process has exited, with the number of log lines W wrote. */
   stop(): Promise<{ logLines: number | undefined }>;
+}
+
+/** A cgroup v1 memory group with this limit (and no swap), made fresh. */
+async function memoryCgroup(name: string, limitMiB: number): Promise<string> {
+  const dir = join('/sys/fs/cgroup/memory', name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'memory.limit_in_bytes'), String(limitMiB * 1024 * 1024));
+  await writeFile(join(dir, 'memory.swappiness'), '0').catch(() => {});
+  return dir;
 }
 
 export async function freePort(): Promise<number> {
@@ -84,7 +113,12 @@ export async function startServer(
   options: StartOptions,
 ): Promise<RunningServer> {
   const port = await freePort();
-  const nodeArgs = [...(options.nodeFlags ?? []), '--import', PROBE];
+  const nodeArgs = [
+    ...(name === 'W' ? await imageNodeFlags() : []),
+    ...(options.nodeFlags ?? []),
+    '--import',
+    PROBE,
+  ];
   let args: string[];
   if (name === 'W') {
     const configFile = join(fixture.dir, `runtime-guard-${port}.yaml`);
@@ -107,10 +141,23 @@ export async function startServer(
       `--request-timeout=${REQUEST_RECEIVE_TIMEOUT_MS}`,
     ];
   }
-  const [command, commandArgs] =
+  let [command, commandArgs] =
     options.core === undefined
       ? [NODE, args]
       : ['taskset', ['--cpu-list', String(options.core), NODE, ...args]];
+  const cgroup = options.memoryLimitMiB
+    ? await memoryCgroup(`runtime-guard-bench-${port}`, options.memoryLimitMiB)
+    : undefined;
+  if (cgroup) {
+    commandArgs = [
+      '-c',
+      'echo $$ > "$0" && exec "$@"',
+      join(cgroup, 'cgroup.procs'),
+      command,
+      ...commandArgs,
+    ];
+    command = 'sh';
+  }
   const child = spawn(command, commandArgs, {
     cwd: fixture.dir,
     stdio: ['ignore', name === 'W' ? 'pipe' : 'ignore', 'pipe', 'ipc'],
@@ -138,6 +185,11 @@ export async function startServer(
     pid,
     port,
     url,
+    ended() {
+      if (child.signalCode !== null) return `killed by ${child.signalCode}`;
+      if (child.exitCode !== null) return `exited with ${child.exitCode}`;
+      return undefined;
+    },
     async resetProbe() {
       await ask(child, 'reset');
     },
@@ -153,6 +205,7 @@ export async function startServer(
         const timeout = sleep(10_000).then(() => child.kill('SIGKILL'));
         await Promise.race([exited, timeout]);
       }
+      if (cgroup) await rmdir(cgroup).catch(() => {});
       return { logLines: name === 'W' ? logLines : undefined };
     },
   };

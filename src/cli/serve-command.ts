@@ -51,7 +51,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const log = pino({ name: 'runtime-guard', timestamp: pino.stdTimeFunctions.isoTime });
+  const log = createServeLogger();
   let server: RunningServer;
   try {
     server = await startServer({
@@ -74,6 +74,29 @@ export async function runServe(argv: string[]): Promise<number> {
   // Everything is closed; should a stray handle hold the event loop, do not wait on it.
   setTimeout(() => process.exit(), 2000).unref();
   return 0;
+}
+
+/**
+ * JSON lines on standard output, written in batches: one line per review written on its own
+ * cost a thread-pool write per review, about 10 % of the server's CPU under load
+ * (BENCHMARKS.md). Lines wait for 4 KiB or at most 200 ms; pino writes what is left when the
+ * process exits, however it exits.
+ */
+export function createServeLogger(options: { level?: string } = {}): Logger {
+  const destination = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: 4096,
+    periodicFlush: 200,
+  });
+  return pino(
+    {
+      name: 'runtime-guard',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      ...(options.level ? { level: options.level } : {}),
+    },
+    destination,
+  );
 }
 
 async function readConfigText(path: string): Promise<string> {

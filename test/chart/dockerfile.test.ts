@@ -54,7 +54,9 @@ describe('Dockerfile', () => {
     const stage = finalStage(await read('Dockerfile'));
     const value = (instruction: string): string | undefined =>
       stage.findLast(([name]) => name === instruction)?.[1];
-    assert.deepEqual(JSON.parse(value('ENTRYPOINT') ?? 'null'), ['node', 'bin/runtime-guard.js']);
+    const entrypoint = JSON.parse(value('ENTRYPOINT') ?? 'null') as string[];
+    assert.equal(entrypoint[0], 'node');
+    assert.equal(entrypoint.at(-1), 'bin/runtime-guard.js');
     assert.deepEqual(JSON.parse(value('CMD') ?? 'null'), ['serve']);
     assert.equal(value('EXPOSE'), '8443');
     const user = value('USER') ?? '';
@@ -68,6 +70,18 @@ describe('Dockerfile', () => {
       user,
       'the chart runs the image as its own user',
     );
+  });
+
+  test('the image and npm start give Node.js the same flags', async () => {
+    const stage = finalStage(await read('Dockerfile'));
+    const entrypoint = JSON.parse(
+      stage.findLast(([name]) => name === 'ENTRYPOINT')?.[1] ?? 'null',
+    ) as string[];
+    const imageFlags = entrypoint.slice(1, -1);
+    assert.ok(imageFlags.includes('--max-semi-space-size=8'), 'the young generation is capped');
+    const start = (JSON.parse(await read('package.json')) as { scripts: { start: string } }).scripts
+      .start;
+    assert.deepEqual(start.split(' '), ['node', ...imageFlags, 'src/cli/main.ts', 'serve']);
   });
 
   test('copies what bin/runtime-guard.js needs, and the build context has it', async () => {

@@ -7,51 +7,56 @@ import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { apiserverAgent, httpsCall, podReview, temporaryDirectory, waitFor } from './support.ts';
 
 const repository = resolve(import.meta.dirname, '../..');
 const node = join(repository, 'node_modules/.bin/node');
 const main = join(repository, 'src/cli/main.ts');
 
+/** Starts `runtime-guard serve` in a temporary directory with this configuration. */
+async function startServe(t: TestContext, config: string) {
+  const directory = await temporaryDirectory(t);
+  await writeFile(join(directory, 'runtime-guard.yaml'), config);
+  const child = spawn(node, [main, 'serve', '--config', 'runtime-guard.yaml'], {
+    cwd: directory,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+
+  // Standard output is JSON log lines; the one that says it serves carries the port.
+  const logLines: Record<string, unknown>[] = [];
+  const port = await new Promise<number>((resolvePort, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logLines.push(entry);
+      if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`serve exited with ${code} before serving:\n${stderr}`)),
+    );
+  });
+  const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
+  return { child, port, ca, logLines, exited, stderr: () => stderr };
+}
+
 test(
   'serve answers every review sent before and during SIGTERM, then exits 0',
   { timeout: 60_000 },
   async (t) => {
-    const directory = await temporaryDirectory(t);
-    await writeFile(
-      join(directory, 'runtime-guard.yaml'),
+    const { port, ca, logLines, exited, stderr, child } = await startServe(
+      t,
       'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown:\n    drainSeconds: 1\n    timeoutSeconds: 10\n',
     );
-    const child = spawn(node, [main, 'serve', '--config', 'runtime-guard.yaml'], {
-      cwd: directory,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    t.after(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-
-    // Standard output is JSON log lines; the one that says it serves carries the port.
-    const logLines: Record<string, unknown>[] = [];
-    const serving = new Promise<number>((resolvePort, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logLines.push(entry);
-        if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
-      });
-      child.once('exit', (code) =>
-        reject(new Error(`serve exited with ${code} before serving:\n${stderr}`)),
-      );
-    });
-    const port = await serving;
     assert.match(
-      stderr,
+      stderr(),
       /curl --cacert \.dev-certs\/ca\.crt -H 'Content-Type: application\/json' --data @examples\/admission-review-pod\.json https:\/\/127\.0\.0\.1:\d+\/validate/,
     );
-    const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
 
     const sent: string[] = [];
     const answered = new Set<string>();
@@ -95,7 +100,7 @@ test(
     assert.deepEqual(failures, []);
     assert.equal(answered.size, sent.length, 'every review sent was answered');
     assert.equal(signal, null);
-    assert.equal(code, 0, stderr);
+    assert.equal(code, 0, stderr());
     const messages = logLines.map((line) => line['msg']);
     assert.ok(messages.includes('shutting down: readiness is false, draining'));
     assert.equal(messages.at(-1), 'shutdown complete');
@@ -104,5 +109,27 @@ test(
       sent.length,
       'one decision line per review',
     );
+  },
+);
+
+test(
+  'a decision line reaches standard output soon after a lone review, not at the next batch',
+  { timeout: 30_000 },
+  async (t) => {
+    // Lines are written in batches (4 KiB); a quiet webhook must not sit on the last ones.
+    const { port, ca, logLines } = await startServe(t, 'server:\n  host: 127.0.0.1\n  port: 0\n');
+    const agent = apiserverAgent(ca);
+    t.after(() => agent.destroy());
+    const answer = await httpsCall({
+      agent,
+      port,
+      path: '/validate?timeout=10s',
+      body: JSON.stringify(podReview({ uid: 'lone-review', privileged: true })),
+    });
+    assert.equal(answer.statusCode, 200);
+    await waitFor(() => logLines.some((line) => line['uid'] === 'lone-review'));
+    const line = logLines.find((entry) => entry['uid'] === 'lone-review');
+    assert.equal(line?.['msg'], 'admission review');
+    assert.equal(line?.['decision'], 'denied');
   },
 );
