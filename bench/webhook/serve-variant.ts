@@ -16,7 +16,7 @@ import { createServeLogger } from '../../src/cli/serve-command.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { startServer } from '../../src/server/start-server.ts';
 
-export const LOG_VARIANTS = ['default', 'unbatched', 'sync', 'off', 'sync4k', 'async16k'] as const;
+export const LOG_VARIANTS = ['default', 'unbatched', 'sync', 'off'] as const;
 export type LogVariant = (typeof LOG_VARIANTS)[number];
 
 function loggerFor(variant: LogVariant): Logger {
@@ -28,13 +28,6 @@ function loggerFor(variant: LogVariant): Logger {
       return pino(options);
     case 'sync':
       return pino(options, pino.destination({ dest: 1, sync: true }));
-    case 'sync4k':
-      return pino(options, pino.destination({ dest: 1, sync: true, minLength: 4096 }));
-    case 'async16k':
-      return pino(
-        options,
-        pino.destination({ dest: 1, sync: false, minLength: 12288, periodicFlush: 200 }),
-      );
     case 'off':
       return createServeLogger({ level: 'silent' });
   }
