@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -163,8 +164,12 @@ export async function startServer(
     stdio: ['ignore', name === 'W' ? 'pipe' : 'ignore', 'pipe', 'ipc'],
   });
   let logLines = 0;
+  // For experiments (e.g. W:node=--trace-gc): W's standard output copied to this file as well.
+  const copyTo = process.env['RUNTIME_GUARD_BENCH_STDOUT'];
+  const copy = copyTo && name === 'W' ? createWriteStream(copyTo, { flags: 'a' }) : undefined;
   child.stdout?.on('data', (chunk: Buffer) => {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) logLines++;
+    copy?.write(chunk);
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
