@@ -177,7 +177,12 @@ export interface WebhookProcess {
   readonly logs: readonly LogEntry[];
   stderr(): string;
   /** Its `admission review` decision lines. */
-  decisions(): LogEntry[];
+  /**
+   * The decision lines that match, once at least `count` have arrived and one more flush of the
+   * log has passed (serve writes lines in batches, at least every 200 ms), so a line too many
+   * would show too.
+   */
+  decisions(predicate: (entry: LogEntry) => boolean, count: number): Promise<LogEntry[]>;
   waitForLog(
     what: string,
     predicate: (entry: LogEntry) => boolean,
@@ -370,7 +375,14 @@ export async function startWebhook(options: WebhookProcessOptions): Promise<Webh
     child,
     logs,
     stderr: () => stderr,
-    decisions: () => logs.filter((entry) => entry.msg === 'admission review'),
+    async decisions(predicate, count) {
+      const matching = () =>
+        logs.filter((entry) => entry.msg === 'admission review' && predicate(entry));
+      const deadline = Date.now() + 15_000;
+      while (matching().length < count && Date.now() < deadline) await sleep(20);
+      await sleep(300);
+      return matching();
+    },
     waitForLog,
     async metrics() {
       const response = await get('/metrics');

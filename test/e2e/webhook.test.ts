@@ -302,9 +302,10 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
           `${String(c['name'])}`,
         );
 
-      const mutated = server()
-        .decisions()
-        .find((d) => d['endpoint'] === 'mutate' && d['object'] === `${dev()}/plain`);
+      const [mutated] = await server().decisions(
+        (d) => d['endpoint'] === 'mutate' && d['object'] === `${dev()}/plain`,
+        1,
+      );
       assert.equal(mutated?.['decision'], 'patched');
       assert.deepEqual(mutated?.['changes'], [
         'set spec.securityContext.seccompProfile to RuntimeDefault',
@@ -341,9 +342,10 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
       assert.equal(again.stdout.trim(), 'deployment.apps/web configured');
       const after = (await getJson(kubectl, 'deployment', 'web', dev())) as typeof stored;
       assert.deepEqual(after.spec, stored.spec);
-      const update = server()
-        .decisions()
-        .filter((d) => d['object'] === `${dev()}/web` && d['operation'] === 'UPDATE');
+      const update = await server().decisions(
+        (d) => d['object'] === `${dev()}/web` && d['operation'] === 'UPDATE',
+        2,
+      );
       assert.deepEqual(
         update.map((d) => [d['endpoint'], d['decision'], d['reason']]),
         [
@@ -593,10 +595,9 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
         spec: { securityContext: Json };
       };
       assert.deepEqual(stored.spec.securityContext, {}, 'not mutated either');
-      const decisions = server()
-        .decisions()
-        .filter((d) => d['object'] === `${OFF_NAMESPACE}/unguarded`)
-        .map((d) => [d['endpoint'], d['decision'], d['reason']]);
+      const decisions = (
+        await server().decisions((d) => d['object'] === `${OFF_NAMESPACE}/unguarded`, 2)
+      ).map((d) => [d['endpoint'], d['decision'], d['reason']]);
       assert.deepEqual(decisions, [
         ['mutate', 'skipped', 'mode is off for this namespace'],
         ['validate', 'skipped', 'mode is off for this namespace'],
@@ -739,10 +740,9 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
         ],
       );
 
-      const decisions = server()
-        .decisions()
-        .filter((d) => d['object'] === `${dev()}/with-sidecar`)
-        .map((d) => [d['endpoint'], d['decision'], d['changes']]);
+      const decisions = (
+        await server().decisions((d) => d['object'] === `${dev()}/with-sidecar`, 2)
+      ).map((d) => [d['endpoint'], d['decision'], d['changes']]);
       assert.deepEqual(decisions, [
         [
           'mutate',
@@ -779,10 +779,9 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
       assert.deepEqual(shown.spec.containers[0]?.['securityContext'], {
         capabilities: { drop: ['ALL'] },
       });
-      const seen = server()
-        .decisions()
-        .filter((d) => d['object'] === `${dev()}/dry-run`)
-        .map((d) => [d['endpoint'], d['decision']]);
+      const seen = (await server().decisions((d) => d['object'] === `${dev()}/dry-run`, 2)).map(
+        (d) => [d['endpoint'], d['decision']],
+      );
       assert.deepEqual(seen, [
         ['mutate', 'patched'],
         ['validate', 'allowed'],
