@@ -4,9 +4,9 @@
  * context they were made with and are never dropped; the next handshake gets the new one. A set
  * that fails the checks is refused and logged, and the one in use stays.
  */
-import { EventEmitter } from 'node:events';
 import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
+import { FileReloader } from './file-reloader.ts';
 import type { ReadinessCheck } from './health-routes.ts';
 import type { ServerMetrics } from './metrics.ts';
 import {
@@ -16,32 +16,26 @@ import {
   type TlsFiles,
   type TlsPem,
 } from './tls-credentials.ts';
-import {
-  watchFiles,
-  type FileWatch,
-  type ReloadResult,
-  type WatchFilesOptions,
-} from './watch-files.ts';
+import type { ReloadResult, WatchFilesOptions } from './watch-files.ts';
 
 function samePem(a: TlsPem, b: TlsPem): boolean {
   return a.cert === b.cert && a.key === b.key && (a.ca ?? '') === (b.ca ?? '');
 }
 
-export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }> {
+export class CertificateReloader extends FileReloader {
   readonly #files: TlsFiles;
-  readonly #log: Logger;
   readonly #metrics: ServerMetrics;
   #current: TlsCredentials;
   #lastRefused: { pem: TlsPem; message: string } | undefined;
   #server: TlsServer | undefined;
-  #watch: FileWatch | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(files: TlsFiles, initial: TlsCredentials, log: Logger, metrics: ServerMetrics) {
-    super();
+    super(log, {
+      watchFailed: 'watching the certificate files failed; still checking them every minute',
+      reloadFailed: 'certificate reload failed unexpectedly',
+    });
     this.#files = files;
     this.#current = initial;
-    this.#log = log;
     this.#metrics = metrics;
     metrics.certificateExpiry.set(initial.summary.notAfter.getTime() / 1000);
   }
@@ -58,31 +52,7 @@ export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }
       this.#files.keyFile,
       ...(this.#files.clientCAFile ? [this.#files.clientCAFile] : []),
     ];
-    this.#watch = watchFiles(paths, () => this.#reloadInBackground(), {
-      ...options,
-      onError: (error) =>
-        this.#log.warn(
-          { error: error.message },
-          'watching the certificate files failed; still checking them every minute',
-        ),
-    });
-  }
-
-  stop(): void {
-    this.#watch?.close();
-  }
-
-  #reloadInBackground(): void {
-    this.reload().catch((error: unknown) =>
-      this.#log.error({ err: error }, 'certificate reload failed unexpectedly'),
-    );
-  }
-
-  /** Reads the files again and applies them if they changed and pass the checks. Calls run one at a time. */
-  reload(): Promise<ReloadResult> {
-    const next = this.#queue.then(() => this.#reloadOnce());
-    this.#queue = next.catch(() => undefined);
-    return next;
+    this.watch(paths, options);
   }
 
   readiness(): ReadinessCheck {
@@ -107,7 +77,7 @@ export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }
     };
   }
 
-  async #reloadOnce(): Promise<ReloadResult> {
+  protected async reloadOnce(): Promise<ReloadResult> {
     let result: ReloadResult;
     try {
       const pem = await readTlsPem(this.#files);
@@ -128,7 +98,7 @@ export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }
           this.#lastRefused = undefined;
           this.#metrics.certificateReloads.inc({ result: 'success' });
           this.#metrics.certificateExpiry.set(credentials.summary.notAfter.getTime() / 1000);
-          this.#log.info({ ...credentials.summary }, 'serving certificate reloaded');
+          this.log.info({ ...credentials.summary }, 'serving certificate reloaded');
           result = { ok: true, changed: true };
         } catch (error) {
           this.#lastRefused = { pem, message: (error as Error).message };
@@ -139,14 +109,13 @@ export class CertificateReloader extends EventEmitter<{ reload: [ReloadResult] }
       // Unreadable files: typically a swap in progress; the next event or poll tries again.
       result = this.#refused((error as Error).message);
     }
-    this.emit('reload', result);
     return result;
   }
 
   #refused(message: string): ReloadResult {
     this.#metrics.certificateReloads.inc({ result: 'failure' });
     this.#metrics.errors.inc({ type: 'certificate_reload' });
-    this.#log.error(
+    this.log.error(
       { reason: message, kept: this.#current.summary.subject },
       'new certificate refused; the previous one stays in use',
     );

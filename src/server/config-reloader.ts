@@ -4,31 +4,23 @@
  * running configuration stays. The `server:` section is read at start only (ports, TLS files
  * and limits belong to the listening socket), so a change there is reported, not applied.
  */
-import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { ConfigError, parseConfigText, type RuntimeGuardConfig } from '../config/load-config.ts';
 import type { Policy } from '../policy/policy.ts';
+import { FileReloader } from './file-reloader.ts';
 import type { ReadinessCheck } from './health-routes.ts';
 import type { ServerMetrics } from './metrics.ts';
-import {
-  watchFiles,
-  type FileWatch,
-  type ReloadResult,
-  type WatchFilesOptions,
-} from './watch-files.ts';
+import type { ReloadResult, WatchFilesOptions } from './watch-files.ts';
 
-export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
+export class ConfigReloader extends FileReloader {
   readonly #path: string;
-  readonly #log: Logger;
   readonly #metrics: ServerMetrics;
   readonly #startupServer: RuntimeGuardConfig['server'];
   #policy: Policy;
   #appliedText: string | undefined;
   #refused: { text: string | undefined; message: string } | undefined;
-  #watch: FileWatch | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
 
   /** `text` is the file content `initial` came from, so an untouched file is not applied twice. */
   constructor(
@@ -38,12 +30,14 @@ export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
     log: Logger,
     metrics: ServerMetrics,
   ) {
-    super();
+    super(log, {
+      watchFailed: 'watching the configuration file failed; still checking it every minute',
+      reloadFailed: 'configuration reload failed unexpectedly',
+    });
     this.#path = path;
     this.#policy = initial.policy;
     this.#startupServer = initial.server;
     this.#appliedText = text;
-    this.#log = log;
     this.#metrics = metrics;
   }
 
@@ -52,30 +46,7 @@ export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
   }
 
   start(options: WatchFilesOptions = {}): void {
-    this.#watch = watchFiles([this.#path], () => this.#reloadInBackground(), {
-      ...options,
-      onError: (error) =>
-        this.#log.warn(
-          { error: error.message },
-          'watching the configuration file failed; still checking it every minute',
-        ),
-    });
-  }
-
-  stop(): void {
-    this.#watch?.close();
-  }
-
-  #reloadInBackground(): void {
-    this.reload().catch((error: unknown) =>
-      this.#log.error({ err: error }, 'configuration reload failed unexpectedly'),
-    );
-  }
-
-  reload(): Promise<ReloadResult> {
-    const next = this.#queue.then(() => this.#reloadOnce());
-    this.#queue = next.catch(() => undefined);
-    return next;
+    this.watch([this.#path], options);
   }
 
   readiness(): ReadinessCheck {
@@ -90,69 +61,60 @@ export class ConfigReloader extends EventEmitter<{ reload: [ReloadResult] }> {
     };
   }
 
-  async #reloadOnce(): Promise<ReloadResult> {
+  protected async reloadOnce(): Promise<ReloadResult> {
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
     } catch (error) {
-      return this.#finish(
-        this.#fail(
-          undefined,
-          `${this.#path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        ),
+      return this.#fail(
+        undefined,
+        `${this.#path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       );
     }
     if (text === this.#appliedText) {
       this.#refused = undefined;
-      return this.#finish({ ok: true, changed: false });
+      return { ok: true, changed: false };
     }
     // A file caught between truncation and write is empty; the defaults it would mean are not what anyone saved.
     if (text.trim() === '') {
       const message = `${this.#path} is empty; an empty file is not applied on reload (restart to run the defaults)`;
-      return this.#finish(this.#fail(text, message));
+      return this.#fail(text, message);
     }
     if (this.#refused && text === this.#refused.text) {
-      return this.#finish({ ok: false, message: this.#refused.message }); // already reported
+      return { ok: false, message: this.#refused.message }; // already reported
     }
     let config: RuntimeGuardConfig;
     try {
       config = parseConfigText(text, this.#path);
     } catch (error) {
       // A ConfigError says what is wrong with the file; anything else is still no configuration to run.
-      return this.#finish(
-        this.#fail(
-          text,
-          error instanceof ConfigError ? error.message : `${this.#path}: ${String(error)}`,
-        ),
+      return this.#fail(
+        text,
+        error instanceof ConfigError ? error.message : `${this.#path}: ${String(error)}`,
       );
     }
     this.#policy = config.policy;
     this.#appliedText = text;
     this.#refused = undefined;
     this.#metrics.configReloads.inc({ result: 'success' });
-    this.#log.info(
+    this.log.info(
       { path: this.#path, preset: config.policy.preset, mode: config.policy.mode },
       'configuration reloaded',
     );
     if (!isDeepStrictEqual(config.server, this.#startupServer)) {
-      this.#log.warn(
+      this.log.warn(
         { path: this.#path },
         'the server section changed; it applies at the next start, the policy applies now',
       );
     }
-    return this.#finish({ ok: true, changed: true });
+    return { ok: true, changed: true };
   }
 
   #fail(text: string | undefined, message: string): ReloadResult {
     this.#refused = { text, message };
     this.#metrics.configReloads.inc({ result: 'failure' });
     this.#metrics.errors.inc({ type: 'config_reload' });
-    this.#log.error({ reason: message }, 'new configuration refused; the running one stays');
+    this.log.error({ reason: message }, 'new configuration refused; the running one stays');
     return { ok: false, message };
-  }
-
-  #finish(result: ReloadResult): ReloadResult {
-    this.emit('reload', result);
-    return result;
   }
 }
