@@ -2,13 +2,11 @@
 // what it renders. The chart tests share it; none of them needs a cluster except
 // chart-apply.test.ts, which uses test/e2e/control-plane.ts.
 
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { access, constants as fsConstants } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { parseAllDocuments } from 'yaml';
+import { buildScriptEnv, ensureBuilt, runProgram, type RunResult } from '../build-scripts.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHART = join(REPO_ROOT, 'charts', 'runtime-guard');
@@ -26,37 +24,14 @@ export const skip = enabled
 /** The first build compiles helm (about 2 minutes on 2 cores with an empty Go cache). */
 export const BUILD_TIMEOUT_MS = 20 * 60_000;
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { RunResult } from '../build-scripts.ts';
 
 export function run(
   command: string,
   args: readonly string[],
   options: { input?: string; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      command,
-      args,
-      {
-        maxBuffer: 64 * 1024 * 1024,
-        encoding: 'utf8',
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...options.env },
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(error);
-          return;
-        }
-        resolvePromise({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end(options.input);
-  });
+  return runProgram(command, args, { ...options, cwd: REPO_ROOT });
 }
 
 export interface Tools {
@@ -64,24 +39,8 @@ export interface Tools {
   kubeconform: string;
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function toolPaths(): Promise<Tools> {
-  const result = await run('bash', [BUILD_TOOLS, '--print-env']);
-  if (result.code !== 0) throw new Error(`${BUILD_TOOLS} --print-env failed: ${result.stderr}`);
-  const env = new Map<string, string>();
-  for (const line of result.stdout.split('\n')) {
-    const eq = line.indexOf('=');
-    // printf %q output; plain paths only need backslashes removed.
-    if (eq > 0) env.set(line.slice(0, eq), line.slice(eq + 1).replace(/\\(.)/g, '$1'));
-  }
+  const env = await buildScriptEnv(BUILD_TOOLS);
   const helm = env.get('HELM');
   const kubeconform = env.get('KUBECONFORM');
   if (!helm || !kubeconform) throw new Error(`unexpected output of ${BUILD_TOOLS} --print-env`);
@@ -94,12 +53,9 @@ let tools: Promise<Tools> | undefined;
 export function ensureTools(): Promise<Tools> {
   tools ??= (async () => {
     const paths = await toolPaths();
-    if (!(await isExecutable(paths.helm)) || !(await isExecutable(paths.kubeconform))) {
-      process.stderr.write('[chart tests] helm/kubeconform missing: running build-tools.sh\n');
-      const child = spawn('bash', [BUILD_TOOLS], { stdio: ['ignore', 'inherit', 'inherit'] });
-      const [code] = (await once(child, 'exit')) as [number | null];
-      if (code !== 0) throw new Error(`build-tools.sh failed with exit code ${String(code)}`);
-    }
+    await ensureBuilt(BUILD_TOOLS, [paths.helm, paths.kubeconform], {
+      log: (line) => process.stderr.write(`[chart tests] ${line}\n`),
+    });
     return paths;
   })();
   return tools;

@@ -8,17 +8,9 @@
 // Binaries come from the cache filled by scripts/k8s/build.sh (which this
 // module runs when they are missing).
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, rmSync } from 'node:fs';
-import {
-  mkdtemp,
-  readFile,
-  rm,
-  writeFile,
-  access,
-  constants as fsConstants,
-} from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -26,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { webcrypto } from 'node:crypto';
+import { buildScriptEnv, ensureBuilt, runProgram, type RunResult } from '../build-scripts.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'scripts', 'k8s', 'build.sh');
@@ -53,11 +46,7 @@ export interface ControlPlaneOptions {
   log?: (message: string) => void;
 }
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KubectlResult = RunResult;
 
 export interface KubectlOptions {
   /** Which kubeconfig to use (default "admin"). */
@@ -89,47 +78,8 @@ export interface ControlPlane {
 // ---------------------------------------------------------------------------
 // Binaries
 
-function unescapeShell(value: string): string {
-  // build.sh prints `printf %q` values; plain paths only need backslash removal.
-  return value.replace(/\\(.)/g, '$1');
-}
-
-function run(cmd: string, args: readonly string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      cmd,
-      args,
-      { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(error);
-          return;
-        }
-        resolvePromise({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function buildScriptPaths(): Promise<ControlPlaneBinaries> {
-  const result = await run('bash', [BUILD_SCRIPT, '--print-env']);
-  if (result.code !== 0) throw new Error(`${BUILD_SCRIPT} --print-env failed: ${result.stderr}`);
-  const env = new Map<string, string>();
-  for (const line of result.stdout.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) env.set(line.slice(0, eq), unescapeShell(line.slice(eq + 1)));
-  }
+  const env = await buildScriptEnv(BUILD_SCRIPT);
   const kubeApiserver = env.get('KUBE_APISERVER');
   const kubectl = env.get('KUBECTL');
   const etcd = env.get('ETCD');
@@ -144,25 +94,10 @@ export async function resolveBinaries(
 ): Promise<ControlPlaneBinaries> {
   const defaults = await buildScriptPaths();
   const bins: ControlPlaneBinaries = { ...defaults, ...options.binaries };
-  const missing = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for (const path of Object.values(bins)) if (!(await isExecutable(path))) out.push(path);
-    return out;
-  };
-  let absent = await missing();
-  if (absent.length > 0 && options.build !== false) {
-    options.log?.(
-      `control plane binaries missing (${absent.join(', ')}); running scripts/k8s/build.sh (slow the first time)`,
-    );
-    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`scripts/k8s/build.sh failed with exit code ${String(code)}`);
-    absent = await missing();
-  }
-  if (absent.length > 0)
-    throw new Error(
-      `control plane binaries missing: ${absent.join(', ')} (run scripts/k8s/build.sh)`,
-    );
+  await ensureBuilt(BUILD_SCRIPT, Object.values(bins), {
+    ...(options.build === false ? { build: false } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   return bins;
 }
 
@@ -826,7 +761,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       binaries,
       kubectl(args, kubectlOptions = {}) {
         const kc = kubectlOptions.user === 'developer' ? developerKubeconfig : adminKubeconfig;
-        return run(binaries.kubectl, [`--kubeconfig=${kc}`, ...args], kubectlOptions.input);
+        return runProgram(binaries.kubectl, [`--kubeconfig=${kc}`, ...args], {
+          ...(kubectlOptions.input !== undefined ? { input: kubectlOptions.input } : {}),
+        });
       },
       stop,
     };
