@@ -67,6 +67,10 @@ function checkSecurityContext(value: unknown, path: readonly PathSegment[]): voi
   checkProfile(sc.seccompProfile, [...path, 'seccompProfile']);
   checkProfile(sc.appArmorProfile, [...path, 'appArmorProfile']);
   optionalBoolean(sc.privileged, [...path, 'privileged']);
+  const windowsOptions = optionalObject(sc.windowsOptions, [...path, 'windowsOptions']);
+  if (windowsOptions) {
+    optionalBoolean(windowsOptions.hostProcess, [...path, 'windowsOptions', 'hostProcess']);
+  }
   const caps = optionalObject(sc.capabilities, [...path, 'capabilities']);
   if (caps) {
     optionalStringList(caps.add, [...path, 'capabilities', 'add']);

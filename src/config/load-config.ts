@@ -6,7 +6,8 @@ import {
   parseCapabilityName,
   RESTRICTED_ALLOWED_CAPABILITIES,
 } from '../policy/capabilities.ts';
-import { compileProfileGlob, type Policy, type PodTemplateLocation } from '../policy/policy.ts';
+import type { Policy, PodTemplateLocation } from '../policy/policy.ts';
+import { compileProfileGlob } from '../policy/profile-glob.ts';
 import { configSchema, type Config } from './schema.ts';
 import type { ServerSettings } from './server-schema.ts';
 

@@ -2,6 +2,7 @@
  * The compiled policy: what the checks and mutations read. The configuration module builds it
  * from the YAML file (src/config); tests build it with {@link compilePolicy} defaults.
  */
+import type { ProfileMatcher } from './profile-glob.ts';
 
 export type Mode = 'enforce' | 'warn' | 'audit';
 export type Preset = 'baseline' | 'restricted';
@@ -44,7 +45,7 @@ export interface Policy {
     seccompLocalhostAllowlist: {
       enabled: boolean;
       patterns: readonly string[];
-      matchers: readonly RegExp[];
+      matchers: readonly ProfileMatcher[];
     };
     capabilitiesAdded: { enabled: boolean; allowed: ReadonlySet<string> };
     capabilitiesDropAll: boolean;
@@ -65,22 +66,4 @@ export interface Policy {
   };
   /** Extra kinds that carry a pod template, keyed `group/Kind` (core group: `/Kind`). */
   extraKinds: ReadonlyMap<string, PodTemplateLocation>;
-}
-
-/**
- * Glob for Localhost profile names: `*` matches within one path segment, `**` across segments,
- * `?` one character. Anchored at both ends.
- */
-export function compileProfileGlob(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string;
-    if (ch === '*' && pattern[i + 1] === '*') {
-      source += '.*';
-      i++;
-    } else if (ch === '*') source += '[^/]*';
-    else if (ch === '?') source += '[^/]';
-    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }
