@@ -275,6 +275,33 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
   }
 
   test(
+    'a Windows HostProcess pod is refused although Windows pods skip the Linux rules',
+    { skip: E2E_SKIP, timeout: 60_000 },
+    async () => {
+      // The API server admits it (test/e2e/adversarial.test.ts); on a Windows node it would run
+      // on the host with a host account.
+      const applied = await apply(
+        kubectl,
+        pod('host-agent', {
+          os: { name: 'windows' },
+          hostNetwork: true,
+          securityContext: { windowsOptions: { hostProcess: true } },
+          containers: [container('agent')],
+        }),
+        dev(),
+        { user: 'developer' },
+      );
+      assert.notEqual(applied.code, 0, `kubectl apply succeeded:\n${applied.stdout}`);
+      assert.ok(
+        applied.stderr.includes(
+          `- pod: runs as a Windows HostProcess container (on the node itself, with a host account). Fix: remove spec.securityContext.windowsOptions.hostProcess`,
+        ),
+        applied.stderr,
+      );
+    },
+  );
+
+  test(
     'a compliant pod without any securityContext is admitted with the RuntimeDefault profile and drop list the mutation added',
     { skip: E2E_SKIP, timeout: 60_000 },
     async () => {
