@@ -3,7 +3,6 @@
  * Both endpoints share it: `validate` judges, `mutate` patches and always allows, as in
  * Kubernetes, where validating webhooks see the object after every mutation.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Mode, Policy } from '../policy/policy.ts';
 import type { PodUnderReview } from '../policy/pod-under-review.ts';
@@ -27,6 +26,7 @@ import {
 } from './messages.ts';
 import { checkAnnotations, checkPodSpec, MalformedObjectError, valueAt } from './pod-shape.ts';
 import { locatePodSpec, templatePathOf, type PodLocation } from './pod-templates.ts';
+import { jsonEqual } from './json-equal.ts';
 
 export type Endpoint = 'validate' | 'mutate';
 
@@ -116,8 +116,12 @@ export function reviewRequest(
   const location = locatePodSpec(request.kind, policy);
   if (!location)
     return allow('skipped', `kind ${request.kind.group}/${request.kind.kind} carries no pod`);
-  const isEphemeral = request.subResource === EPHEMERAL_SUBRESOURCE && location.isPod;
-  if (request.subResource && !isEphemeral)
+  // The apiserver sends this subresource as an UPDATE only; anything else is judged whole.
+  const isEphemeral =
+    request.subResource === EPHEMERAL_SUBRESOURCE &&
+    location.isPod &&
+    request.operation === 'UPDATE';
+  if (request.subResource && request.subResource !== EPHEMERAL_SUBRESOURCE)
     return allow('skipped', `subresource ${request.subResource} is not reviewed`);
   if (mode === 'off') return allow('skipped', 'mode is off for this namespace');
 
@@ -179,7 +183,7 @@ export function reviewRequest(
       );
     const changed = location.isPod
       ? podSecurityFieldsChanged(pod, old)
-      : !isDeepStrictEqual(
+      : !jsonEqual(
           valueAt(request.oldObject, templatePathOf(location)),
           valueAt(request.object, templatePathOf(location)),
         );
@@ -322,10 +326,7 @@ function podSecurityFieldsChanged(
     'runtimeClassName',
   ] as const;
   return (
-    fields.some((f) => !isDeepStrictEqual(now.spec[f] ?? null, before.spec[f] ?? null)) ||
-    !isDeepStrictEqual(
-      securityAnnotations(now.annotations),
-      securityAnnotations(before.annotations),
-    )
+    fields.some((f) => !jsonEqual(now.spec[f] ?? null, before.spec[f] ?? null)) ||
+    !jsonEqual(securityAnnotations(now.annotations), securityAnnotations(before.annotations))
   );
 }
