@@ -3,6 +3,7 @@
  * maintained package ships these types for plain JSON, so the fields we read are declared here
  * and checked on the way in: an AdmissionReview that does not parse never reaches the policy.
  */
+import { describeValue } from './pod-shape.ts';
 
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionApiVersion = (typeof ADMISSION_API_VERSIONS)[number];
@@ -70,13 +71,13 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   if (!ADMISSION_API_VERSIONS.includes(apiVersion as AdmissionApiVersion)) {
     return {
       ok: false,
-      message: `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${JSON.stringify(apiVersion) ?? 'nothing'}`,
+      message: `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${describeValue(apiVersion)}`,
     };
   }
   if (kind !== 'AdmissionReview')
     return {
       ok: false,
-      message: `kind must be AdmissionReview, got ${JSON.stringify(kind) ?? 'nothing'}`,
+      message: `kind must be AdmissionReview, got ${describeValue(kind)}`,
     };
   if (!isObject(request))
     return {
@@ -100,7 +101,7 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   if (typeof request.operation !== 'string' || !OPERATIONS.includes(request.operation)) {
     return {
       ok: false,
-      message: `request.operation must be one of ${OPERATIONS.join(', ')}, got ${JSON.stringify(request.operation) ?? 'nothing'}`,
+      message: `request.operation must be one of ${OPERATIONS.join(', ')}, got ${describeValue(request.operation)}`,
     };
   }
   for (const field of ['subResource', 'namespace', 'name'] as const) {

@@ -8,12 +8,15 @@ import { formatFieldPath, type PathSegment } from '../policy/field-path.ts';
 
 export class MalformedObjectError extends Error {
   constructor(path: readonly PathSegment[], expected: string, got: unknown) {
-    super(`${formatFieldPath(path) || 'the object'}: expected ${expected}, got ${describe(got)}`);
+    super(
+      `${formatFieldPath(path) || 'the object'}: expected ${expected}, got ${describeValue(got)}`,
+    );
     this.name = 'MalformedObjectError';
   }
 }
 
-function describe(value: unknown): string {
+/** A value as an error message may show it: its type, and at most 40 characters of a string. */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';

@@ -43,6 +43,8 @@ export interface ReviewOutcome {
   endpoint: Endpoint;
   uid: string;
   kind: string;
+  /** True when the kind is one runtime-guard reviews (a bounded set: safe as a metric label). */
+  routed: boolean;
   operation: string;
   namespace: string;
   name: string;
@@ -96,6 +98,9 @@ export function reviewRequest(
     endpoint,
     uid: request.uid,
     kind: request.subResource ? `${request.kind.kind}/${request.subResource}` : request.kind.kind,
+    routed:
+      locatePodSpec(request.kind, policy) !== undefined &&
+      (!request.subResource || request.subResource === EPHEMERAL_SUBRESOURCE),
     operation: request.operation,
     namespace: request.namespace ?? '',
     name: request.name ?? '',

@@ -45,6 +45,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
           metrics.reviewsInFlight.inc({ endpoint });
           reply.raw.once('close', () => metrics.reviewsInFlight.dec({ endpoint }));
           if (options.requireClientCertificate) checkClientCertificate(request);
+          checkContentEncoding(request);
         },
         onResponse: async (_request, reply) => {
           metrics.reviewDuration.observe({ endpoint }, reply.elapsedTime / 1000);
@@ -90,7 +91,7 @@ function answerReview(
   const { outcome } = result;
   metrics.reviews.inc({
     endpoint,
-    kind: outcome.kind,
+    kind: outcome.routed ? outcome.kind : 'other',
     operation: outcome.operation,
     decision: outcome.decision,
     mode: outcome.mode,
@@ -118,7 +119,9 @@ function requestNamespace(body: unknown): string | undefined {
   return typeof namespace === 'string' && namespace !== '' ? namespace : undefined;
 }
 
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(body: string): unknown {
+  // A byte order mark is no JSON, but it is no mistake worth refusing a review for either.
+  const text = body.startsWith('\uFEFF') ? body.slice(1) : body;
   if (text.trim() === '') {
     throw new RequestError(
       400,
@@ -140,6 +143,17 @@ export function parseJsonBody(text: string): unknown {
 /** V8 quotes part of the input in some JSON errors; that part could hold a secret, so it goes. */
 function withoutExcerpt(message: string): string {
   return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+}
+
+/** The apiserver never compresses a review; a compressed one would read as broken JSON. */
+function checkContentEncoding(request: FastifyRequest): void {
+  const encoding = request.headers['content-encoding'];
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+  throw new RequestError(
+    415,
+    'unsupported_media_type',
+    `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted: send the AdmissionReview uncompressed`,
+  );
 }
 
 function checkClientCertificate(request: FastifyRequest): void {

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Policy } from '../policy/policy.ts';
 import { admissionRoutes } from './admission-routes.ts';
-import { installErrorReplies } from './error-replies.ts';
+import { clientErrorHandler, installErrorReplies } from './error-replies.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from './metrics.ts';
 import type { NamespaceModeLookup } from './namespace-modes.ts';
@@ -37,13 +37,18 @@ export interface BuildServerOptions {
 
 export function buildServer(options: BuildServerOptions): FastifyInstance {
   const metrics = options.metrics ?? createServerMetrics();
+  const logger = options.logger ?? pino({ level: 'silent' });
   const common = {
-    loggerInstance: options.logger ?? pino({ level: 'silent' }),
+    loggerInstance: logger,
+    clientErrorHandler: clientErrorHandler(metrics, logger),
     // One line per decision comes from the admission routes; Fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     keepAliveTimeout: IDLE_CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    // A socket with no traffic for longer than an idle keep-alive connection may have (a client
+    // that stopped reading its answer) is closed: without it, it and the answer stay for ever.
+    connectionTimeout: IDLE_CONNECTION_TIMEOUT_MS + 10_000,
     // On close, requests already on a connection are answered (with Connection: close), not refused with 503.
     return503OnClosing: false,
     forceCloseConnections: 'idle' as const,
@@ -52,6 +57,8 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     ? Fastify({ ...common, https: options.https })
     : Fastify(common)) as unknown as FastifyInstance;
 
+  // Headers are part of the request: the same 30 s (Node's default is 60 s).
+  app.server.headersTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
   installErrorReplies(app, metrics);
   const { isShuttingDown } = options;
   if (isShuttingDown) {

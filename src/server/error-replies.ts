@@ -4,7 +4,9 @@
  * The message is written for the person reading a kube-apiserver log or a curl output.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { ErrorType, ServerMetrics } from './metrics.ts';
 
 export interface ErrorReplyBody {
@@ -82,6 +84,40 @@ export function describeRequestError(error: FastifyError, request: FastifyReques
     statusCode: 500,
     type: 'internal',
     message: `runtime-guard failed while answering ${request.method} ${request.url.split('?')[0]} (request ${request.id}): ${error.message}; the server log has the details`,
+  };
+}
+
+/**
+ * For what Node's HTTP parser refuses before Fastify sees a request (two Content-Length headers,
+ * Content-Length with Transfer-Encoding, an unknown method, a header too large or too slow): the
+ * same JSON shape, counted and logged, then the connection is closed, as a parser error leaves
+ * it unusable.
+ */
+export function clientErrorHandler(metrics: ServerMetrics, log: Logger) {
+  return (error: Error & { code?: string; reason?: string }, socket: Socket): void => {
+    const statusCode =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 408
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? 431
+          : 400;
+    const message =
+      statusCode === 408
+        ? 'the request did not arrive in time (30 s for headers and body)'
+        : `the request is not valid HTTP/1.1: ${error.reason ?? error.message}${error.code ? ` (${error.code})` : ''}`;
+    metrics.errors.inc({ type: 'bad_request' });
+    log.warn({ statusCode, errorType: 'bad_request', reason: message }, 'request rejected');
+    if (socket.writable) {
+      const body = JSON.stringify(errorReplyBody(statusCode, message));
+      socket.end(
+        `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
+          'Content-Type: application/json; charset=utf-8\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          'Connection: close\r\n\r\n' +
+          body,
+      );
+    }
+    socket.destroySoon();
   };
 }
 

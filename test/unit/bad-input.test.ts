@@ -15,11 +15,11 @@ describe('bad AdmissionReviews are refused with a precise message', () => {
     assert.equal(envelopeError([]), 'the body must be an AdmissionReview object, got an array');
     assert.equal(
       envelopeError({ apiVersion: 'admission.k8s.io/v2', kind: 'AdmissionReview' }),
-      'apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got "admission.k8s.io/v2"',
+      'apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got a string "admission.k8s.io/v2"',
     );
     assert.equal(
       envelopeError({ apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }),
-      'kind must be AdmissionReview, got "Pod"',
+      'kind must be AdmissionReview, got a string "Pod"',
     );
     assert.equal(
       envelopeError({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
@@ -32,7 +32,7 @@ describe('bad AdmissionReviews are refused with a precise message', () => {
     (badOp.request as Json).operation = 'PATCH';
     assert.equal(
       envelopeError(badOp),
-      'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got "PATCH"',
+      'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got a string "PATCH"',
     );
     const badKind = admissionReview(pod({ containers: [] }));
     (badKind.request as Json).kind = 'Pod';
