@@ -16,6 +16,8 @@
  *                                          any wrong answer
  * Options: --servers F0,F1,W  --payloads "typical pod,large pod"  --endpoints validate,mutate
  *          --out DIR  --cpu-prof DIR (servers write .cpuprofile files there)
+ *          --node-flags="--single-threaded-gc" (Node.js flags for all three servers, after W's
+ *          image flags; the report names them)
  *          --wait-for-load 0.5 [--wait-minutes 30] (start once the 1-min load average is below)
  *          --keep (keep the temporary folder with certificates and payloads)
  */
@@ -46,6 +48,7 @@ import {
   type MachineInfo,
 } from './webhook/report.ts';
 import {
+  imageNodeFlags,
   NODE,
   REPOSITORY,
   SERVER_NAMES,
@@ -64,6 +67,7 @@ const { values: args } = parseArgs({
     endpoints: { type: 'string' },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string' },
     'wait-for-load': { type: 'string' },
     'wait-minutes': { type: 'string', default: '30' },
     keep: { type: 'boolean', default: false },
@@ -119,6 +123,10 @@ async function machineInfo(started: number): Promise<MachineInfo> {
     node: nodeVersion.trim(),
     fastify: fastify.version,
     go: await goVersion(),
+    nodeFlags: {
+      w: await imageNodeFlags(),
+      all: args['node-flags']?.split(' ').filter(Boolean) ?? [],
+    },
     loadAverageStart: [],
     loadAverageEnd: loadavg().map((n) => Math.round(n * 100) / 100),
     durationSeconds: (Date.now() - started) / 1000,
@@ -144,9 +152,10 @@ async function withServers<T>(
   logLines: Record<string, number>,
   work: (running: RunningServer[]) => Promise<T>,
 ): Promise<T> {
-  const nodeFlags = args['cpu-prof']
-    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`]
-    : [];
+  const nodeFlags = [
+    ...(args['node-flags']?.split(' ').filter(Boolean) ?? []),
+    ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`] : []),
+  ];
   const running: RunningServer[] = [];
   try {
     for (const name of servers) {

@@ -18,6 +18,8 @@ export interface MachineInfo {
   node: string;
   fastify: string;
   go: string;
+  /** Node.js flags: W's from the image's ENTRYPOINT, and any given to all three servers. */
+  nodeFlags?: { w: string[]; all: string[] };
   loadAverageStart: number[];
   loadAverageEnd: number[];
   durationSeconds: number;
@@ -208,6 +210,13 @@ export function renderMarkdown(results: BenchmarkResults): string {
       `Node.js ${machine.node}, Fastify ${machine.fastify}, ${machine.go}. ` +
       `Run time ${fmt(machine.durationSeconds / 60, 1)} min.`,
     '',
+    ...(machine.nodeFlags
+      ? [
+          `Node.js flags: W ${machine.nodeFlags.w.join(' ') || 'none'} (the image's); ` +
+            `given to all three servers: ${machine.nodeFlags.all.join(' ') || 'none'}.`,
+          '',
+        ]
+      : []),
     `Load average (1/5/15 min): ${machine.loadAverageStart.join(' ')} at the start, ` +
       `${machine.loadAverageEnd.join(' ')} at the end, highest 1-min value seen after a run ${fmt(maxLoad, 2)}.`,
     '',
