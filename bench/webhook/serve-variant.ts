@@ -1,7 +1,7 @@
 /**
  * runtime-guard's server as `runtime-guard serve` starts it (src/server/start-server.ts, same
  * configuration file), but with the decision log sent another way: an experiment to measure what
- * the log costs per review, not a server under test. See log-cost-experiment.ts.
+ * the log costs per review, not a server under test. See variant-experiment.ts.
  *
  *   node bench/webhook/serve-variant.ts CONFIG.yaml default|unbatched|sync|off
  *

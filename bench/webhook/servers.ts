@@ -3,9 +3,9 @@
  *
  * - F0 and F1: bench/webhook/baseline-server.ts;
  * - W: the real `runtime-guard serve` process (bin/runtime-guard.js, with the Node.js flags of
- *   the image's ENTRYPOINT) with a configuration file
- *   that points at the shared certificate. Its JSON log lines (one per review) go into a pipe,
- *   as a container's standard output does, drained and counted by this process on the other core.
+ *   the image's ENTRYPOINT) with a configuration file that points at the shared certificate. Its
+ *   JSON log lines (one per review) go into a pipe, as a container's standard output does,
+ *   drained and counted by this process on the other core.
  *
  * Every server runs the same Node.js with bench/webhook/server-probe.ts preloaded, which reports
  * event-loop delay over the IPC channel.
@@ -34,6 +34,7 @@ export const NODE = join(REPOSITORY, 'node_modules/.bin/node');
 const PROBE = pathToFileURL(join(import.meta.dirname, 'server-probe.ts')).href;
 const BASELINE = join(import.meta.dirname, 'baseline-server.ts');
 const RUNTIME_GUARD = join(REPOSITORY, 'bin/runtime-guard.js');
+const SERVE_VARIANT = join(import.meta.dirname, 'serve-variant.ts');
 
 /** W runs with the Node.js flags of the image's ENTRYPOINT, as it runs in a cluster. */
 export async function imageNodeFlags(): Promise<string[]> {
@@ -45,7 +46,6 @@ export async function imageNodeFlags(): Promise<string[]> {
   }
   return (entrypoint as string[]).slice(1, -1);
 }
-const SERVE_VARIANT = join(import.meta.dirname, 'serve-variant.ts');
 
 export interface EventLoopDelay {
   p50: number;

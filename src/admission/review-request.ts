@@ -15,6 +15,7 @@ import {
   type AdmissionResponse,
   type AdmissionReviewResponse,
 } from './admission-review.ts';
+import { jsonEqual } from './json-equal.ts';
 import { patchFor, type Replacement } from './json-patch.ts';
 import {
   auditList,
@@ -26,7 +27,6 @@ import {
 } from './messages.ts';
 import { checkAnnotations, checkPodSpec, MalformedObjectError, valueAt } from './pod-shape.ts';
 import { locatePodSpec, templatePathOf, type PodLocation } from './pod-templates.ts';
-import { jsonEqual } from './json-equal.ts';
 
 export type Endpoint = 'validate' | 'mutate';
 
@@ -94,12 +94,13 @@ export function reviewRequest(
   context: ReviewContext,
 ): { response: AdmissionResponse; outcome: ReviewOutcome } {
   const mode = context.namespaceMode ?? policy.mode;
+  const location = locatePodSpec(request.kind, policy);
   const outcome: ReviewOutcome = {
     endpoint,
     uid: request.uid,
     kind: request.subResource ? `${request.kind.kind}/${request.subResource}` : request.kind.kind,
     routed:
-      locatePodSpec(request.kind, policy) !== undefined &&
+      location !== undefined &&
       (!request.subResource || request.subResource === EPHEMERAL_SUBRESOURCE),
     operation: request.operation,
     namespace: request.namespace ?? '',
@@ -118,7 +119,6 @@ export function reviewRequest(
 
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE')
     return allow('skipped', `${request.operation} is not reviewed`);
-  const location = locatePodSpec(request.kind, policy);
   if (!location)
     return allow('skipped', `kind ${request.kind.group}/${request.kind.kind} carries no pod`);
   // The apiserver sends this subresource as an UPDATE only; anything else is judged whole.

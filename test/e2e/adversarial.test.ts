@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { E2E_ENABLED, E2E_SKIP } from './webhook-harness.ts';
 
 type Json = Record<string, unknown>;
 
-const enabled = process.env['RUNTIME_GUARD_E2E'] !== '0';
-const skip = enabled ? false : 'RUNTIME_GUARD_E2E=0 (see test/e2e/README.md)';
+const skip = E2E_SKIP;
 
 describe('adversarial review: what the kube-apiserver admits', { timeout: 10 * 60_000 }, () => {
   let cp: ControlPlane | undefined;
@@ -20,7 +20,7 @@ describe('adversarial review: what the kube-apiserver admits', { timeout: 10 * 6
   };
 
   before(async () => {
-    if (!enabled) return;
+    if (!E2E_ENABLED) return;
     cp = await startControlPlane({ log: (m) => process.stderr.write(`[control-plane] ${m}\n`) });
   });
   after(async () => {

@@ -4,13 +4,9 @@
 // - one test per problem the review found, each of which failed before its fix (each says what
 //   should happen).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as netConnect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { describe, test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -28,7 +24,7 @@ import {
   httpsCall,
   metricValue,
   podReview,
-  temporaryDirectory,
+  startServe,
   type AdmissionResponseBody,
 } from './support.ts';
 
@@ -311,43 +307,6 @@ describe('guard: on the wire', () => {
 // =============================================================================================
 // Problems the review found; each test failed before its fix.
 
-const repository = resolve(import.meta.dirname, '../..');
-const node = join(repository, 'node_modules/.bin/node');
-const main = join(repository, 'src/cli/main.ts');
-
-/** `runtime-guard serve` with the image's Node flags and a heap as small as the chart's 256 MiB limit allows. */
-async function startServeProcess(t: TestContext, config: string) {
-  const directory = await temporaryDirectory(t);
-  await writeFile(join(directory, 'runtime-guard.yaml'), config);
-  const child = spawn(
-    node,
-    [
-      '--max-semi-space-size=8',
-      '--max-old-space-size=256',
-      main,
-      'serve',
-      '--config',
-      'runtime-guard.yaml',
-    ],
-    { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const port = await new Promise<number>((resolvePort, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
-  });
-  const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
-  return { child, port, ca, exited, stderr: () => stderr };
-}
-
 describe('was a crash', () => {
   test(
     'a pod dropping 1,000 made-up capabilities does not take the process down on /mutate (restricted preset)',
@@ -358,9 +317,11 @@ describe('was a crash', () => {
       // operation list): 800 entries take ~3 s and 1 GB, 1,000 exhaust this heap and abort.
       // The mutating webhook sees the object before the apiserver validates it, and nothing
       // limits the list; a crash also takes /validate (failurePolicy Fail) down with it.
-      const serve = await startServeProcess(
+      // The image's Node flags, and a heap as small as the chart's 256 MiB limit allows.
+      const serve = await startServe(
         t,
         'preset: restricted\nserver:\n  host: 127.0.0.1\n  port: 0\n',
+        ['--max-semi-space-size=8', '--max-old-space-size=256'],
       );
       const agent = apiserverAgent(serve.ca);
       t.after(() => agent.destroy());

@@ -2,48 +2,8 @@
 // several keep-alive connections, and on SIGTERM answers everything it was sent and exits 0.
 // The clients stop sending once /readyz fails, as the apiserver does once endpoints drop the pod.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { test, type TestContext } from 'node:test';
-import { apiserverAgent, httpsCall, podReview, temporaryDirectory, waitFor } from './support.ts';
-
-const repository = resolve(import.meta.dirname, '../..');
-const node = join(repository, 'node_modules/.bin/node');
-const main = join(repository, 'src/cli/main.ts');
-
-/** Starts `runtime-guard serve` in a temporary directory with this configuration. */
-async function startServe(t: TestContext, config: string) {
-  const directory = await temporaryDirectory(t);
-  await writeFile(join(directory, 'runtime-guard.yaml'), config);
-  const child = spawn(node, [main, 'serve', '--config', 'runtime-guard.yaml'], {
-    cwd: directory,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-
-  // Standard output is JSON log lines; the one that says it serves carries the port.
-  const logLines: Record<string, unknown>[] = [];
-  const port = await new Promise<number>((resolvePort, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      logLines.push(entry);
-      if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`serve exited with ${code} before serving:\n${stderr}`)),
-    );
-  });
-  const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
-  return { child, port, ca, logLines, exited, stderr: () => stderr };
-}
+import { test } from 'node:test';
+import { apiserverAgent, httpsCall, podReview, startServe, waitFor } from './support.ts';
 
 test(
   'serve answers every review sent before and during SIGTERM, then exits 0',

@@ -3,11 +3,14 @@
  * the kube-apiserver does (HTTP/1.1, keep-alive, one request at a time per connection),
  * certificates from a throwaway CA, and a certificate directory laid out like a mounted Secret.
  */
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request as httpsRequest, Agent } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import {
@@ -261,4 +264,41 @@ export function metricValue(
 /** Polls until the condition holds; the test's own timeout bounds the wait. */
 export async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const NODE = resolve(import.meta.dirname, '../../node_modules/.bin/node');
+const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+/**
+ * Starts `runtime-guard serve` (with these Node.js flags) in a temporary directory with this
+ * configuration, on the development certificate; resolves once it logs the port it serves.
+ */
+export async function startServe(t: TestContext, config: string, nodeFlags: string[] = []) {
+  const directory = await temporaryDirectory(t);
+  await writeFile(join(directory, 'runtime-guard.yaml'), config);
+  const child = spawn(NODE, [...nodeFlags, MAIN, 'serve', '--config', 'runtime-guard.yaml'], {
+    cwd: directory,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+
+  // Standard output is JSON log lines; the one that says it serves carries the port.
+  const logLines: Record<string, unknown>[] = [];
+  const port = await new Promise<number>((resolvePort, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logLines.push(entry);
+      if (entry['msg'] === 'runtime-guard serving') resolvePort(entry['port'] as number);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`serve exited with ${code} before serving:\n${stderr}`)),
+    );
+  });
+  const ca = await readFile(join(directory, '.dev-certs/ca.crt'), 'utf8');
+  return { child, port, ca, logLines, exited, stderr: () => stderr };
 }

@@ -5,7 +5,6 @@
  * container), runs on the host itself with a host account; it is forbidden on every pod,
  * Windows pods included, which are otherwise exempt from these Linux rules.
  */
-import type { SecurityContext } from 'kubernetes-types/core/v1.js';
 import { formatFieldPath, type PathSegment } from '../field-path.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import type { Check, Violation } from '../violation.ts';
@@ -36,7 +35,7 @@ export const privileged: Check = {
     }
     const windows = isWindowsPod(pod.spec);
     for (const ref of containersOf(pod)) {
-      const securityContext: SecurityContext | undefined = ref.container.securityContext;
+      const { securityContext } = ref.container;
       if (securityContext?.windowsOptions?.hostProcess === true) {
         violations.push(hostProcessViolation(ref.path, ref.label, ref.order));
       }
