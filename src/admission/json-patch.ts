@@ -7,7 +7,7 @@
  */
 import { createPatch, Pointer, type Operation } from 'rfc6902';
 import type { VoidableDiff } from 'rfc6902/diff.js';
-import type { PathSegment } from '../policy/field-path.ts';
+import type { PathSegment } from '../json/field-path.ts';
 
 export interface Replacement {
   /** Path from the object root; every parent on it exists in the object received. */

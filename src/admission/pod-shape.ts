@@ -4,7 +4,7 @@
  * being allowed. `null` in an optional field means absent, as Kubernetes serialises it.
  */
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { formatFieldPath, type PathSegment } from '../policy/field-path.ts';
+import { formatFieldPath, type PathSegment } from '../json/field-path.ts';
 
 export class MalformedObjectError extends Error {
   constructor(path: readonly PathSegment[], expected: string, got: unknown) {

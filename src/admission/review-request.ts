@@ -15,7 +15,7 @@ import {
   type AdmissionResponse,
   type AdmissionReviewResponse,
 } from './admission-review.ts';
-import { jsonEqual } from './json-equal.ts';
+import { jsonEqual } from '../json/json-equal.ts';
 import { patchFor, type Replacement } from './json-patch.ts';
 import {
   auditList,

@@ -1,6 +1,6 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Policy } from './policy.ts';
-import type { PathSegment } from './field-path.ts';
+import type { PathSegment } from '../json/field-path.ts';
 import { isWindowsPod, type ContainerListName } from './pod-under-review.ts';
 import { copyForMutation, type MutationReport } from './mutations/mutable-pod.ts';
 import { applyDefaultSeccompProfile } from './mutations/default-seccomp-profile.ts';

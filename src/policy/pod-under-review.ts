@@ -1,5 +1,5 @@
 import type { Container, EphemeralContainer, PodSpec } from 'kubernetes-types/core/v1.js';
-import type { PathSegment } from './field-path.ts';
+import type { PathSegment } from '../json/field-path.ts';
 
 export type ContainerListName = 'initContainers' | 'containers' | 'ephemeralContainers';
 

@@ -1,5 +1,5 @@
 import type { AppArmorProfile, SeccompProfile } from 'kubernetes-types/core/v1.js';
-import type { PathSegment } from './field-path.ts';
+import type { PathSegment } from '../json/field-path.ts';
 import { containersOf, type PodUnderReview } from './pod-under-review.ts';
 
 export type ProfileField = 'seccompProfile' | 'appArmorProfile';

@@ -305,6 +305,48 @@ describe('adversarial: Windows', () => {
     }
   });
 
+  it('was a bypass: an ephemeral container added to a HostProcess pod is denied as privileged', () => {
+    // The pod was admitted before runtime-guard, by an exempt user or in a warn/audit/off
+    // namespace; `kubectl debug` then adds a container that inherits the pod's HostProcess.
+    for (const os of [{ name: 'windows' }, undefined]) {
+      const stored = hostProcessPod(os, os ? {} : RD);
+      const debugged = structuredClone(stored);
+      (debugged.spec as Json).ephemeralContainers = [
+        {
+          name: 'debugger',
+          image: 'registry.example/debug:1',
+          ...(os ? {} : { securityContext: { capabilities: { drop: ['ALL'] } } }),
+        },
+      ];
+      for (const apiVersion of ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const) {
+        for (const [name, p] of PRESETS) {
+          const { response, outcome } = validate(
+            admissionReview(debugged, {
+              operation: 'UPDATE',
+              oldObject: stored,
+              subResource: 'ephemeralcontainers',
+              apiVersion,
+            }),
+            p,
+          );
+          const where = `${name}, ${apiVersion}, os ${JSON.stringify(os)}`;
+          assert.equal(response.allowed, false, where);
+          assert.deepEqual(
+            outcome.violations.map((v) => [v.rule, v.subject, v.field]),
+            [
+              [
+                'privileged',
+                'ephemeral container "debugger"',
+                'spec.securityContext.windowsOptions.hostProcess',
+              ],
+            ],
+            where,
+          );
+        }
+      }
+    }
+  });
+
   it('only os.name exactly "windows" exempts a pod', () => {
     for (const os of [
       { name: 'Windows' },

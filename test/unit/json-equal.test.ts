@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { jsonEqual } from '../../src/admission/json-equal.ts';
+import { jsonEqual } from '../../src/json/json-equal.ts';
 
 describe('jsonEqual', () => {
   it('agrees with isDeepStrictEqual on parsed JSON, equal or not', () => {

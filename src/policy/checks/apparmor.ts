@@ -3,7 +3,7 @@
  * at the pod or container level, and in the legacy annotation
  * `container.apparmor.security.beta.kubernetes.io/<container>: unconfined`, which kubelets still honour.
  */
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { APPARMOR_CONTAINER_ANNOTATION_PREFIX } from '../legacy-annotations.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import { profileSites } from '../profile-sites.ts';

@@ -7,7 +7,7 @@
  * as Pod Security Admission requires, so that every other tool reading the manifest agrees.
  */
 import { parseCapabilityName } from '../capabilities.ts';
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import type { Check, Violation } from '../violation.ts';
 

@@ -3,7 +3,7 @@
  * contain exactly `ALL`; capabilities it needs are then added back by name. Dropping a long list
  * of names is not enough: a kernel update can bring a new capability that the list misses.
  */
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import type { Check, Violation } from '../violation.ts';
 

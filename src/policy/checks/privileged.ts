@@ -3,9 +3,11 @@
  * container gets every capability, all host devices and no seccomp filter, whatever else is set.
  * Its Windows form, a HostProcess container (`windowsOptions.hostProcess: true`, on the pod or a
  * container), runs on the host itself with a host account; it is forbidden on every pod,
- * Windows pods included, which are otherwise exempt from these Linux rules.
+ * Windows pods included, which are otherwise exempt from these Linux rules. A container without
+ * its own `hostProcess` takes the pod's, so where the pod level is not judged (a container added
+ * through `pods/ephemeralcontainers`), a pod-level HostProcess counts against the new container.
  */
-import { formatFieldPath, type PathSegment } from '../field-path.ts';
+import { formatFieldPath, type PathSegment } from '../../json/field-path.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import type { Check, Violation } from '../violation.ts';
 
@@ -13,6 +15,7 @@ function hostProcessViolation(
   path: readonly PathSegment[],
   subject: string,
   order: number,
+  inherited: boolean,
 ): Violation {
   const field = formatFieldPath([...path, 'securityContext', 'windowsOptions', 'hostProcess']);
   return {
@@ -20,8 +23,12 @@ function hostProcessViolation(
     subject,
     order,
     field,
-    problem: 'runs as a Windows HostProcess container (on the node itself, with a host account)',
-    fix: `remove ${field}`,
+    problem: inherited
+      ? `inherits Windows HostProcess from ${field} (runs on the node itself, with a host account)`
+      : 'runs as a Windows HostProcess container (on the node itself, with a host account)',
+    fix: inherited
+      ? 'add no containers to a HostProcess pod: every container of it runs on the node; debug it on the node instead'
+      : `remove ${field}`,
   };
 }
 
@@ -30,14 +37,18 @@ export const privileged: Check = {
   isEnabled: (policy) => policy.rules.privileged,
   evaluate(pod) {
     const violations: Violation[] = [];
-    if (pod.judgePodLevel && pod.spec.securityContext?.windowsOptions?.hostProcess === true) {
-      violations.push(hostProcessViolation(pod.specPath, 'pod', 0));
+    const podHostProcess = pod.spec.securityContext?.windowsOptions?.hostProcess === true;
+    if (pod.judgePodLevel && podHostProcess) {
+      violations.push(hostProcessViolation(pod.specPath, 'pod', 0, false));
     }
     const windows = isWindowsPod(pod.spec);
     for (const ref of containersOf(pod)) {
       const { securityContext } = ref.container;
-      if (securityContext?.windowsOptions?.hostProcess === true) {
-        violations.push(hostProcessViolation(ref.path, ref.label, ref.order));
+      const own = securityContext?.windowsOptions?.hostProcess ?? undefined;
+      if (own === true) {
+        violations.push(hostProcessViolation(ref.path, ref.label, ref.order, false));
+      } else if (own === undefined && podHostProcess && !pod.judgePodLevel) {
+        violations.push(hostProcessViolation(pod.specPath, ref.label, ref.order, true));
       }
       if (windows || securityContext?.privileged !== true) continue;
       const field = formatFieldPath([...ref.path, 'securityContext', 'privileged']);

@@ -3,7 +3,7 @@
  * seccomp profile must match one of them: a node's profile directory can hold permissive
  * profiles that are Unconfined in all but name.
  */
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { isWindowsPod } from '../pod-under-review.ts';
 import { profileSites } from '../profile-sites.ts';
 import type { Check, Violation } from '../violation.ts';

@@ -6,7 +6,7 @@
  * `Unconfined` is left to the seccompUnconfined check when that check is on, so one mistake
  * gives one line.
  */
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { legacySeccompAnnotationFor } from '../legacy-annotations.ts';
 import { containersOf, isWindowsPod } from '../pod-under-review.ts';
 import type { Check, Violation } from '../violation.ts';

@@ -3,7 +3,7 @@
  * the pod level (even when every container overrides it, since a container added later, by a
  * sidecar injector or `kubectl debug`, would inherit it) and on any container.
  */
-import { formatFieldPath } from '../field-path.ts';
+import { formatFieldPath } from '../../json/field-path.ts';
 import { isWindowsPod } from '../pod-under-review.ts';
 import { profileSites } from '../profile-sites.ts';
 import type { Check, Violation } from '../violation.ts';
