@@ -5,7 +5,7 @@
  *   npm run bench:policy -- --quick (a few hundred iterations, for CI)
  */
 import { handleAdmissionReview, type Endpoint } from '../src/admission/review-request.ts';
-import { defaultPolicy } from '../src/config/load-config.ts';
+import { defaultReviewConfig } from '../src/config/load-config.ts';
 import { payloads } from './payloads.ts';
 
 const quick = process.argv.includes('--quick');
@@ -36,7 +36,7 @@ function measure(run: () => void): { medianUs: number; iterations: number } {
   return { medianUs: median(samples), iterations: perBatch * BATCHES };
 }
 
-const restricted = defaultPolicy({ preset: 'restricted' });
+const restricted = defaultReviewConfig({ preset: 'restricted' });
 const rows: string[] = [];
 rows.push(
   '| payload | size | endpoint | policy core µs (median) | + JSON parse & serialise µs | outcome |',

@@ -1,7 +1,7 @@
 /** Builders for AdmissionReviews and readers for responses, shared by the policy tests. */
 import assert from 'node:assert/strict';
 import { applyPatch, type Operation } from 'rfc6902';
-import { policyFromConfig } from '../src/config/load-config.ts';
+import { reviewConfigFromObject } from '../src/config/load-config.ts';
 import type { AdmissionResponse } from '../src/admission/admission-review.ts';
 import {
   handleAdmissionReview,
@@ -9,7 +9,7 @@ import {
   type ReviewContext,
   type ReviewOutcome,
 } from '../src/admission/review-request.ts';
-import type { Policy } from '../src/policy/policy.ts';
+import type { ReviewConfig } from '../src/admission/settings.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -70,8 +70,9 @@ export function compliantSpec(extra: Json = {}): Json {
   };
 }
 
-export function policy(config: Json = {}): Policy {
-  return policyFromConfig(config);
+/** What a review reads (policy core and admission settings) from configuration options. */
+export function policy(config: Json = {}): ReviewConfig {
+  return reviewConfigFromObject(config);
 }
 
 export interface Answer {
@@ -83,7 +84,7 @@ export interface Answer {
 export function answer(
   endpoint: Endpoint,
   review: unknown,
-  p: Policy = policy(),
+  p: ReviewConfig = policy(),
   context: ReviewContext = {},
 ): Answer {
   const result = handleAdmissionReview(endpoint, review, p, context);
@@ -95,11 +96,11 @@ export function answer(
   };
 }
 
-export function validate(review: unknown, p?: Policy, context?: ReviewContext): Answer {
+export function validate(review: unknown, p?: ReviewConfig, context?: ReviewContext): Answer {
   return answer('validate', review, p, context);
 }
 
-export function mutate(review: unknown, p?: Policy, context?: ReviewContext): Answer {
+export function mutate(review: unknown, p?: ReviewConfig, context?: ReviewContext): Answer {
   return answer('mutate', review, p, context);
 }
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { handleAdmissionReview, type Endpoint } from '../../src/admission/review-request.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
-import type { Policy } from '../../src/policy/policy.ts';
+import type { ReviewConfig } from '../../src/admission/settings.ts';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../src/server/build-server.ts';
 import { createCertificateAuthority, issueCertificate } from '../../src/server/dev-certificate.ts';
 import { largePod, payloads, review } from '../payloads.ts';
@@ -36,7 +36,8 @@ export interface Fixture {
   certFile: string;
   keyFile: string;
   bodyLimitBytes: number;
-  policy: Policy;
+  /** What the servers' configuration file compiles to: the answers are computed from it. */
+  config: ReviewConfig;
   payloads: PayloadFiles[];
   /** One Pod JSON file per timed payload, for bench/psa. */
   podsDir: string;
@@ -80,7 +81,7 @@ export async function createFixture(dir: string): Promise<Fixture> {
     certFile: join(dir, 'tls.crt'),
     keyFile: join(dir, 'tls.key'),
     bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
-    policy: parseConfigText(POLICY_YAML, 'the benchmark configuration').policy,
+    config: parseConfigText(POLICY_YAML, 'the benchmark configuration'),
     payloads: [],
     podsDir,
   };
@@ -124,7 +125,7 @@ async function writePayload(
   await writeFile(files.bodyFile, text);
   for (const endpoint of ENDPOINTS) {
     // What runtime-guard answers, computed in process from the same bytes the servers receive.
-    const result = handleAdmissionReview(endpoint, JSON.parse(text), fixture.policy);
+    const result = handleAdmissionReview(endpoint, JSON.parse(text), fixture.config);
     if (!result.ok) throw new Error(`payload ${name}: ${result.message}`);
     const response = JSON.stringify(result.review);
     files.responseFile[endpoint] = join(fixture.dir, 'payloads', `${slug}.${endpoint}.json`);

@@ -48,12 +48,12 @@ function measure(run: () => void, batches: number, batchNs: number): number {
 export function measurePolicyCost(quick: boolean): PolicyCost[] {
   const batches = quick ? 5 : 21;
   const batchNs = quick ? 2e6 : 2e7;
-  const policy = parseConfigText(POLICY_YAML, 'the benchmark configuration').policy;
+  const config = parseConfigText(POLICY_YAML, 'the benchmark configuration');
   const rows: PolicyCost[] = [];
   for (const { name, body } of payloads()) {
     const text = JSON.stringify(body);
     const review = (endpoint: Endpoint, input: unknown) => {
-      const result = handleAdmissionReview(endpoint, input, policy);
+      const result = handleAdmissionReview(endpoint, input, config);
       if (!result.ok) throw new Error(`${name}: ${result.message}`);
       return result.review;
     };

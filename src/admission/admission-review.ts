@@ -3,7 +3,7 @@
  * maintained package ships these types for plain JSON, so the fields we read are declared here
  * and checked on the way in: an AdmissionReview that does not parse never reaches the policy.
  */
-import { describeValue } from './pod-shape.ts';
+import { describeValue, isObject } from '../json/values.ts';
 
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionApiVersion = (typeof ADMISSION_API_VERSIONS)[number];
@@ -49,23 +49,12 @@ export type ParsedReview =
   | { ok: true; apiVersion: AdmissionApiVersion; request: AdmissionRequest }
   | { ok: false; message: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
-
 /** Checks the envelope: what a reply needs (apiVersion, uid) and what routing needs (kind, operation). */
 export function parseAdmissionReview(body: unknown): ParsedReview {
   if (!isObject(body))
     return {
       ok: false,
-      message: `the body must be an AdmissionReview object, got ${describe(body)}`,
+      message: `the body must be an AdmissionReview object, got ${describeValue(body)}`,
     };
   const { apiVersion, kind, request } = body;
   if (!ADMISSION_API_VERSIONS.includes(apiVersion as AdmissionApiVersion)) {
@@ -82,7 +71,7 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   if (!isObject(request))
     return {
       ok: false,
-      message: `request must be an object, got ${request === undefined ? 'nothing' : describe(request)}`,
+      message: `request must be an object, got ${describeValue(request)}`,
     };
   if (typeof request.uid !== 'string' || request.uid === '')
     return { ok: false, message: 'request.uid must be a non-empty string' };
@@ -107,7 +96,10 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   for (const field of ['subResource', 'namespace', 'name'] as const) {
     const value = request[field];
     if (value !== undefined && value !== null && typeof value !== 'string') {
-      return { ok: false, message: `request.${field} must be a string, got ${describe(value)}` };
+      return {
+        ok: false,
+        message: `request.${field} must be a string, got ${describeValue(value)}`,
+      };
     }
   }
   const userInfo = request.userInfo;

@@ -1,50 +1,60 @@
 /**
- * The JSON Patch for a mutation. Each replaced part (a security context, the annotations) is
- * diffed on its own against what was received, and the library's pointer prefixes its path, so
- * the cost follows what changed, not the size of the object, and container lists are never
- * diffed as arrays (an array diff could shift elements another webhook added meanwhile); nor is
- * any other array (see replaceArraysWhole).
+ * The JSON Patch (RFC 6902) that applies a mutation's edits to the object the apiserver sent. Each
+ * edit becomes one operation at its own path, so the cost follows what changed, not the size of
+ * the object, and no array is ever diffed: an array diff could shift elements another webhook
+ * added meanwhile, and the library's Levenshtein table grows with the cube of a list's length.
  */
-import { createPatch, Pointer, type Operation } from 'rfc6902';
-import type { VoidableDiff } from 'rfc6902/diff.js';
+import { Pointer, type Operation } from 'rfc6902';
+import type { FieldEdit } from '../json/field-edit.ts';
 import type { PathSegment } from '../json/field-path.ts';
+import { isObject, type JsonObject } from '../json/values.ts';
 
-export interface Replacement {
-  /** Path from the object root; every parent on it exists in the object received. */
-  path: readonly PathSegment[];
-  value: unknown;
-}
-
-function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) node = (node as Record<string, unknown>)[segment as string];
-  return node;
+function pointer(path: readonly PathSegment[]): string {
+  return new Pointer(['', ...path.map(String)]).toString();
 }
 
 /**
- * Arrays inside a replaced part (`capabilities.add`, `capabilities.drop`) are replaced whole: the
- * library's array diff is a Levenshtein table whose cost grows with the cube of the length, and a
- * drop list of 1,000 made-up names took 3 s and a gigabyte before the review was admitted.
+ * A `set` under parents the object lacks adds the first missing one, with the rest nested in
+ * its value; a later edit under the same missing parent goes into that value, since the
+ * operation that creates the parent is already there.
  */
-const replaceArraysWhole: VoidableDiff = (input, output, pointer) => {
-  if (Array.isArray(input) && Array.isArray(output)) {
-    if (input.length === output.length && input.every((item, i) => item === output[i])) return [];
-    return [{ op: 'replace', path: pointer.toString(), value: output }];
-  }
-  return undefined;
-};
-
-export function patchFor(root: object, replacements: readonly Replacement[]): Operation[] {
+export function patchFromEdits(root: unknown, edits: readonly FieldEdit[]): Operation[] {
   const operations: Operation[] = [];
-  for (const { path, value } of replacements) {
-    const pointer = new Pointer(['', ...path.map(String)]).toString();
-    const current = valueAt(root, path);
-    if (current === undefined) {
-      operations.push({ op: 'add', path: pointer, value });
+  const created = new Map<string, JsonObject>();
+  for (const edit of edits) {
+    if (edit.op === 'remove') {
+      operations.push({ op: 'remove', path: pointer(edit.path) });
       continue;
     }
-    for (const op of createPatch(current, value, replaceArraysWhole))
-      operations.push({ ...op, path: pointer + op.path });
+    const { path, value } = edit;
+    let node: unknown = root;
+    let depth = 0;
+    for (; depth < path.length - 1; depth++) {
+      const next: unknown = (node as Record<string, unknown>)[path[depth] as string];
+      if (next === null || typeof next !== 'object') break;
+      node = next;
+    }
+    if (depth === path.length - 1) {
+      // undefined is absent in JSON: parsed bodies never hold it, objects built in process may.
+      const exists = (node as Record<string, unknown>)[path[depth] as string] !== undefined;
+      operations.push({ op: exists ? 'replace' : 'add', path: pointer(path), value });
+      continue;
+    }
+    const missing = pointer(path.slice(0, depth + 1));
+    let holder = created.get(missing);
+    if (!holder) {
+      holder = {};
+      created.set(missing, holder);
+      // A parent that is there but null is replaced.
+      const present = (node as Record<string, unknown>)[path[depth] as string] !== undefined;
+      operations.push({ op: present ? 'replace' : 'add', path: missing, value: holder });
+    }
+    for (const segment of path.slice(depth + 1, -1)) {
+      const key = String(segment);
+      if (!isObject(holder[key])) holder[key] = {};
+      holder = holder[key] as JsonObject;
+    }
+    holder[String(path[path.length - 1])] = value;
   }
   return operations;
 }

@@ -1,10 +1,17 @@
 /**
- * Renders violations for the three readers: a developer in a terminal (the denial message that
- * `kubectl apply` prints), kubectl's `Warning:` lines, and the audit log. Lengths are bounded so a
- * pod with hundreds of violations still gives a readable answer.
+ * Violations as the apiserver passes them on: the denial message that `kubectl apply` prints,
+ * kubectl's `Warning:` lines, and the audit annotations. The words are src/render's; lengths are
+ * bounded here, so a pod with hundreds of violations still gives a readable answer.
  */
-import type { Mode, Preset } from '../policy/policy.ts';
+import type { Preset } from '../policy/policy.ts';
 import type { Violation } from '../policy/violation.ts';
+import {
+  clip,
+  describeObject,
+  violationLine,
+  type ObjectDescription,
+} from '../render/violation-text.ts';
+import type { Mode } from './settings.ts';
 
 export const MAX_MESSAGE_LINES = 20;
 export const MAX_LINE_LENGTH = 400;
@@ -13,33 +20,15 @@ export const MAX_WARNING_LENGTH = 255;
 export const MAX_WARNINGS = 12;
 export const MAX_AUDIT_VALUE_LENGTH = 4000;
 
-export interface ObjectDescription {
-  kind: string;
-  name: string;
-  namespace?: string;
-}
-
-export function describeObject(object: ObjectDescription): string {
-  const where = object.namespace ? ` in namespace "${object.namespace}"` : '';
-  return `${object.kind} "${object.name}"${where}`;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-export function violationLine(v: Violation): string {
-  return `${v.subject}: ${v.problem}. Fix: ${v.fix}`;
-}
-
 export function denialMessage(
   object: ObjectDescription,
   preset: Preset,
+  mode: Mode,
   violations: readonly Violation[],
 ): string {
   const count = violations.length === 1 ? '1 violation' : `${violations.length} violations`;
   const lines = [
-    `runtime-guard: ${describeObject(object)} violates the ${preset} policy (mode: enforce), ${count}:`,
+    `runtime-guard: ${describeObject(object)} violates the ${preset} policy (mode: ${mode}), ${count}:`,
   ];
   for (const v of violations.slice(0, MAX_MESSAGE_LINES))
     lines.push(`- ${clip(violationLine(v), MAX_LINE_LENGTH)}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, loadConfigFile } from '../config/load-config.ts';
+import { defaultReviewConfig, loadConfigFile } from '../config/load-config.ts';
 import { handleAdmissionReview } from '../admission/review-request.ts';
 
 export const REVIEW_USAGE = `usage: runtime-guard review [--config FILE] [--mutate] [FILE|-]
@@ -44,9 +44,9 @@ export async function runReview(argv: string[]): Promise<number> {
   }
   const input = args.positionals[0] ?? '-';
   try {
-    const policy = args.values.config
-      ? (await loadConfigFile(args.values.config)).policy
-      : defaultPolicy();
+    const config = args.values.config
+      ? await loadConfigFile(args.values.config)
+      : defaultReviewConfig();
     let text: string;
     try {
       text = input === '-' ? await readStdin() : await readFile(input, 'utf8');
@@ -65,7 +65,7 @@ export async function runReview(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const result = handleAdmissionReview(args.values.mutate ? 'mutate' : 'validate', body, policy);
+    const result = handleAdmissionReview(args.values.mutate ? 'mutate' : 'validate', body, config);
     if (!result.ok) {
       process.stderr.write(
         `runtime-guard review: not a usable AdmissionReview: ${result.message}\n`,

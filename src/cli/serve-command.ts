@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import {
   configFromObject,
   parseConfigText,
+  readConfigFile,
   type RuntimeGuardConfig,
 } from '../config/load-config.ts';
 import { startServer, type RunningServer } from '../server/start-server.ts';
@@ -41,7 +41,7 @@ export async function runServe(argv: string[]): Promise<number> {
   let text: string | undefined;
   try {
     if (path) {
-      text = await readConfigText(path);
+      text = await readConfigFile(path);
       config = parseConfigText(text, path);
     } else {
       config = configFromObject({}, 'the built-in defaults');
@@ -97,17 +97,6 @@ export function createServeLogger(options: { level?: string } = {}): Logger {
     },
     destination,
   );
-}
-
-async function readConfigText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `invalid configuration in ${path}:\n  - cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      { cause: error },
-    );
-  }
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

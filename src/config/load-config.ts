@@ -6,13 +6,16 @@ import {
   parseCapabilityName,
   RESTRICTED_ALLOWED_CAPABILITIES,
 } from '../policy/capabilities.ts';
-import type { Policy, PodTemplateLocation } from '../policy/policy.ts';
+import type { AdmissionSettings, ReviewConfig } from '../admission/settings.ts';
+import { formatFieldPath } from '../json/field-path.ts';
+import type { Policy } from '../policy/policy.ts';
 import { compileProfileGlob } from '../policy/profile-glob.ts';
+import { kindKey, type PodTemplateLocation } from '../workloads/kinds.ts';
 import { configSchema, type Config } from './schema.ts';
 import type { ServerSettings } from './server-schema.ts';
 
-export interface RuntimeGuardConfig {
-  policy: Policy;
+/** The whole configuration file, compiled: the policy core, the admission settings, the server's. */
+export interface RuntimeGuardConfig extends ReviewConfig {
   server: ServerSettings;
 }
 
@@ -24,10 +27,10 @@ export class ConfigError extends Error {
 }
 
 function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path)
-    out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  return out || '(top level)';
+  return (
+    formatFieldPath(path.map((key) => (typeof key === 'number' ? key : String(key)))) ||
+    '(top level)'
+  );
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
@@ -40,15 +43,21 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): st
   });
 }
 
-/** Validates a parsed configuration object and turns it into the policy the checks read. */
+/** Validates a parsed configuration object and compiles it. */
 export function configFromObject(input: unknown, source = 'the configuration'): RuntimeGuardConfig {
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, input));
-  return { policy: compilePolicy(result.data), server: result.data.server };
+  return {
+    policy: compilePolicy(result.data),
+    admission: compileAdmissionSettings(result.data),
+    server: result.data.server,
+  };
 }
 
-export function policyFromConfig(input: unknown, source = 'the configuration'): Policy {
-  return configFromObject(input, source).policy;
+/** What a review reads, from a parsed configuration object (tests, benchmarks). */
+export function reviewConfigFromObject(input: unknown, source = 'the configuration'): ReviewConfig {
+  const { policy, admission } = configFromObject(input, source);
+  return { policy, admission };
 }
 
 export function parseConfigText(text: string, source: string): RuntimeGuardConfig {
@@ -69,16 +78,19 @@ export function parseConfigText(text: string, source: string): RuntimeGuardConfi
   return configFromObject(parsed, source);
 }
 
-export async function loadConfigFile(path: string): Promise<RuntimeGuardConfig> {
-  let text: string;
+/** The configuration file's text; a file that cannot be read is a {@link ConfigError}. */
+export async function readConfigFile(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(path, [
       `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     ]);
   }
-  return parseConfigText(text, path);
+}
+
+export async function loadConfigFile(path: string): Promise<RuntimeGuardConfig> {
+  return parseConfigText(await readConfigFile(path), path);
 }
 
 export function compilePolicy(config: Config): Policy {
@@ -88,15 +100,8 @@ export function compilePolicy(config: Config): Policy {
     (restricted ? RESTRICTED_ALLOWED_CAPABILITIES : BASELINE_ALLOWED_CAPABILITIES);
   const drop = config.mutation.dropCapabilities.drop ?? (restricted ? ['ALL'] : []);
   const patterns = config.rules.seccompLocalhostAllowlist.profiles;
-  const extraKinds = new Map<string, PodTemplateLocation>();
-  for (const extra of config.extraKinds) {
-    extraKinds.set(`${extra.group}/${extra.kind}`, {
-      templatePath: extra.podTemplatePath.split('.'),
-    });
-  }
   return {
     preset: config.preset,
-    mode: config.mode,
     rules: {
       seccompRequired: config.rules.seccompRequired.enabled,
       seccompUnconfined: config.rules.seccompUnconfined.enabled,
@@ -124,6 +129,18 @@ export function compilePolicy(config: Config): Policy {
         drop: drop.map((n) => parseCapabilityName(n).canonical),
       },
     },
+  };
+}
+
+export function compileAdmissionSettings(config: Config): AdmissionSettings {
+  const extraKinds = new Map<string, PodTemplateLocation>();
+  for (const extra of config.extraKinds) {
+    extraKinds.set(kindKey(extra), {
+      templatePath: extra.podTemplatePath.split('.'),
+    });
+  }
+  return {
+    mode: config.mode,
     exemptions: {
       namespaces: new Set(config.exemptions.namespaces),
       usernames: new Set(config.exemptions.usernames),
@@ -133,7 +150,7 @@ export function compilePolicy(config: Config): Policy {
   };
 }
 
-/** The policy with no configuration file: baseline, enforce. */
-export function defaultPolicy(overrides: Record<string, unknown> = {}): Policy {
-  return policyFromConfig(overrides);
+/** What a review reads with no configuration file (baseline, enforce), or with these options. */
+export function defaultReviewConfig(overrides: Record<string, unknown> = {}): ReviewConfig {
+  return reviewConfigFromObject(overrides);
 }

@@ -1,10 +1,11 @@
 /**
- * The compiled policy: what the checks and mutations read. The configuration module builds it
- * from the YAML file (src/config); tests build it with {@link compilePolicy} defaults.
+ * The compiled policy core: the rules and the mutation, all that the checks and mutation steps
+ * read. What admission does with a result (mode, exemptions, which kinds carry pods) is the
+ * admission settings' (src/admission/settings.ts). The configuration module builds both from the
+ * YAML file (src/config).
  */
 import type { ProfileMatcher } from './profile-glob.ts';
 
-export type Mode = 'enforce' | 'warn' | 'audit';
 export type Preset = 'baseline' | 'restricted';
 
 export type RuleId =
@@ -30,14 +31,8 @@ export const RULE_ORDER: readonly RuleId[] = [
 export type DefaultSeccompProfile =
   { type: 'RuntimeDefault' } | { type: 'Localhost'; localhostProfile: string };
 
-export interface PodTemplateLocation {
-  /** Path from the object root to the PodTemplateSpec (holding `metadata` and `spec`). */
-  templatePath: readonly string[];
-}
-
 export interface Policy {
   preset: Preset;
-  mode: Mode;
   rules: {
     seccompRequired: boolean;
     seccompUnconfined: boolean;
@@ -59,11 +54,4 @@ export interface Policy {
     defaultSeccompProfile: { enabled: boolean; profile: DefaultSeccompProfile };
     dropCapabilities: { enabled: boolean; drop: readonly string[] };
   };
-  exemptions: {
-    namespaces: ReadonlySet<string>;
-    usernames: ReadonlySet<string>;
-    runtimeClassNames: ReadonlySet<string>;
-  };
-  /** Extra kinds that carry a pod template, keyed `group/Kind` (core group: `/Kind`). */
-  extraKinds: ReadonlyMap<string, PodTemplateLocation>;
 }

@@ -6,16 +6,16 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { handleAdmissionReview, type Endpoint } from '../admission/review-request.ts';
-import type { Policy } from '../policy/policy.ts';
+import type { ReviewConfig } from '../admission/settings.ts';
 import { decisionLogFields } from './decision-log.ts';
 import { RequestError } from './error-replies.ts';
 import type { ServerMetrics } from './metrics.ts';
-import type { NamespaceModeLookup } from './namespace-modes.ts';
+import type { NamespaceModeLookup } from '../admission/review-request.ts';
 import { parseGoDuration } from './request-timeout.ts';
 
 export interface AdmissionRoutesOptions {
   /** Read on every review, so a reloaded configuration applies to the next one. */
-  currentPolicy(): Policy;
+  currentConfig(): ReviewConfig;
   namespaceModes?: NamespaceModeLookup | undefined;
   metrics: ServerMetrics;
   /** Answer only clients whose certificate TLS verified against the configured client CA. */
@@ -72,14 +72,9 @@ function answerReview(
     );
   }
 
-  const namespace = requestNamespace(body);
-  const namespaceMode = namespace ? options.namespaceModes?.modeFor(namespace) : undefined;
-  const result = handleAdmissionReview(
-    endpoint,
-    body,
-    options.currentPolicy(),
-    namespaceMode ? { namespaceMode } : {},
-  );
+  const result = handleAdmissionReview(endpoint, body, options.currentConfig(), {
+    namespaceModes: options.namespaceModes,
+  });
   if (!result.ok) {
     throw new RequestError(
       400,
@@ -111,12 +106,6 @@ function answerReview(
   }
   request.log.info(decisionLogFields(outcome, durationMs), 'admission review');
   return result.review;
-}
-
-/** Read before the review is parsed, to pick the namespace's mode; the review checks the type again. */
-function requestNamespace(body: unknown): string | undefined {
-  const namespace = (body as { request?: { namespace?: unknown } } | null)?.request?.namespace;
-  return typeof namespace === 'string' && namespace !== '' ? namespace : undefined;
 }
 
 export function parseJsonBody(body: string): unknown {

@@ -5,12 +5,12 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { Policy } from '../policy/policy.ts';
+import type { NamespaceModeLookup } from '../admission/review-request.ts';
+import type { ReviewConfig } from '../admission/settings.ts';
 import { admissionRoutes } from './admission-routes.ts';
 import { clientErrorHandler, installErrorReplies } from './error-replies.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from './metrics.ts';
-import type { NamespaceModeLookup } from './namespace-modes.ts';
 
 /** The kube-apiserver keeps idle webhook connections for 90 s; closing ours later means it never reuses one we just closed. */
 export const IDLE_CONNECTION_TIMEOUT_MS = 120_000;
@@ -21,7 +21,8 @@ export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 export interface BuildServerOptions {
-  currentPolicy(): Policy;
+  /** The policy and admission settings for the next review (a reloaded file applies at once). */
+  currentConfig(): ReviewConfig;
   namespaceModes?: NamespaceModeLookup | undefined;
   readiness?: readonly ReadinessCheck[];
   metrics?: ServerMetrics;
@@ -69,7 +70,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   app.register(healthRoutes, { readiness: options.readiness ?? [] });
   app.register(metricsRoutes, { metrics });
   app.register(admissionRoutes, {
-    currentPolicy: options.currentPolicy,
+    currentConfig: options.currentConfig,
     namespaceModes: options.namespaceModes,
     metrics,
     requireClientCertificate: options.requireClientCertificate,

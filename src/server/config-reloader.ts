@@ -4,11 +4,15 @@
  * running configuration stays. The `server:` section is read at start only (ports, TLS files
  * and limits belong to the listening socket), so a change there is reported, not applied.
  */
-import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError, parseConfigText, type RuntimeGuardConfig } from '../config/load-config.ts';
-import type { Policy } from '../policy/policy.ts';
+import {
+  ConfigError,
+  parseConfigText,
+  readConfigFile,
+  type RuntimeGuardConfig,
+} from '../config/load-config.ts';
+import type { ReviewConfig } from '../admission/settings.ts';
 import { FileReloader } from './file-reloader.ts';
 import type { ReadinessCheck } from './health-routes.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -18,7 +22,7 @@ export class ConfigReloader extends FileReloader {
   readonly #path: string;
   readonly #metrics: ServerMetrics;
   readonly #startupServer: RuntimeGuardConfig['server'];
-  #policy: Policy;
+  #config: ReviewConfig;
   #appliedText: string | undefined;
   #refused: { text: string | undefined; message: string } | undefined;
 
@@ -35,14 +39,15 @@ export class ConfigReloader extends FileReloader {
       reloadFailed: 'configuration reload failed unexpectedly',
     });
     this.#path = path;
-    this.#policy = initial.policy;
+    this.#config = { policy: initial.policy, admission: initial.admission };
     this.#startupServer = initial.server;
     this.#appliedText = text;
     this.#metrics = metrics;
   }
 
-  get policy(): Policy {
-    return this.#policy;
+  /** The policy and admission settings of the last valid file. */
+  get config(): ReviewConfig {
+    return this.#config;
   }
 
   start(options: WatchFilesOptions = {}): void {
@@ -56,7 +61,7 @@ export class ConfigReloader extends FileReloader {
         ok: true,
         detail: this.#refused
           ? `running the last valid configuration; ${this.#path} was refused: ${this.#refused.message}`
-          : `running ${this.#path} (preset ${this.#policy.preset}, mode ${this.#policy.mode})`,
+          : `running ${this.#path} (preset ${this.#config.policy.preset}, mode ${this.#config.admission.mode})`,
       }),
     };
   }
@@ -64,12 +69,9 @@ export class ConfigReloader extends FileReloader {
   protected async reloadOnce(): Promise<ReloadResult> {
     let text: string;
     try {
-      text = await readFile(this.#path, 'utf8');
+      text = await readConfigFile(this.#path);
     } catch (error) {
-      return this.#fail(
-        undefined,
-        `${this.#path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
+      return this.#fail(undefined, (error as Error).message);
     }
     if (text === this.#appliedText) {
       this.#refused = undefined;
@@ -93,12 +95,12 @@ export class ConfigReloader extends FileReloader {
         error instanceof ConfigError ? error.message : `${this.#path}: ${String(error)}`,
       );
     }
-    this.#policy = config.policy;
+    this.#config = { policy: config.policy, admission: config.admission };
     this.#appliedText = text;
     this.#refused = undefined;
     this.#metrics.configReloads.inc({ result: 'success' });
     this.log.info(
-      { path: this.#path, preset: config.policy.preset, mode: config.policy.mode },
+      { path: this.#path, preset: config.policy.preset, mode: config.admission.mode },
       'configuration reloaded',
     );
     if (!isDeepStrictEqual(config.server, this.#startupServer)) {

@@ -13,21 +13,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Mode } from '../policy/policy.ts';
+import type { NamespaceMode } from '../admission/settings.ts';
+import type { NamespaceModeLookup } from '../admission/review-request.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { ReadinessCheck } from './health-routes.ts';
 
 export const NAMESPACE_MODE_LABEL = 'runtime-guard.io/mode';
-export type NamespaceMode = Mode | 'off';
 const NAMESPACE_MODES: readonly string[] = ['enforce', 'warn', 'audit', 'off'];
 
 export function isNamespaceMode(value: unknown): value is NamespaceMode {
   return typeof value === 'string' && NAMESPACE_MODES.includes(value);
-}
-
-export interface NamespaceModeLookup {
-  /** The mode a namespace's label asks for; undefined when the configured mode applies. */
-  modeFor(namespace: string): NamespaceMode | undefined;
 }
 
 const FIRST_RETRY_MS = 1000;

@@ -98,7 +98,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       check: () => ({ ok: true, detail: 'built-in defaults (no --config file)' }),
     });
   }
-  const currentPolicy = configuration ? () => configuration.policy : () => config.policy;
+  const currentConfig = configuration ? () => configuration.config : () => config;
 
   const namespaceModes = settings.namespaceModes.enabled
     ? await startNamespaceModes(log, metrics)
@@ -113,7 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
 
   const app = buildServer({
-    currentPolicy,
+    currentConfig,
     namespaceModes,
     readiness,
     metrics,

@@ -73,8 +73,8 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
     async () => {
       const { config } = await renderedConfig();
       assert.equal(config.policy.preset, 'baseline');
-      assert.equal(config.policy.mode, 'enforce');
-      assert.deepEqual([...config.policy.exemptions.namespaces], [NAMESPACE, 'kube-system']);
+      assert.equal(config.admission.mode, 'enforce');
+      assert.deepEqual([...config.admission.exemptions.namespaces], [NAMESPACE, 'kube-system']);
       assert.deepEqual(config.server.tls, {
         certFile: '/etc/runtime-guard/tls/tls.crt',
         keyFile: '/etc/runtime-guard/tls/tls.key',
@@ -90,6 +90,7 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
         'the loader defaults',
       );
       assert.deepEqual(config.policy, loaderDefaults.policy);
+      assert.deepEqual(config.admission, loaderDefaults.admission);
     },
   );
 
@@ -135,9 +136,9 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
     const file = join(dir, 'values.yaml');
     await writeFile(file, stringifyYaml(values));
     const { text, config } = await renderedConfig(['-f', file]);
-    const { policy, server } = config;
+    const { policy, admission, server } = config;
     assert.equal(policy.preset, 'restricted');
-    assert.equal(policy.mode, 'warn');
+    assert.equal(admission.mode, 'warn');
     assert.deepEqual(policy.rules.seccompLocalhostAllowlist.patterns, ['profiles/*.json']);
     assert.deepEqual([...policy.rules.capabilitiesAdded.allowed], ['NET_BIND_SERVICE', 'NET_RAW']);
     assert.equal(policy.rules.capabilitiesDropAll, false);
@@ -148,11 +149,11 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
       localhostProfile: 'default.json',
     });
     assert.deepEqual(policy.mutation.dropCapabilities.drop, ['NET_RAW']);
-    assert.deepEqual([...policy.exemptions.namespaces], [NAMESPACE, 'monitoring']);
-    assert.deepEqual([...policy.exemptions.usernames], ['system:serviceaccount:ci:deployer']);
-    assert.deepEqual([...policy.exemptions.runtimeClassNames], ['gvisor']);
+    assert.deepEqual([...admission.exemptions.namespaces], [NAMESPACE, 'monitoring']);
+    assert.deepEqual([...admission.exemptions.usernames], ['system:serviceaccount:ci:deployer']);
+    assert.deepEqual([...admission.exemptions.runtimeClassNames], ['gvisor']);
     assert.deepEqual(
-      [...policy.extraKinds.entries()],
+      [...admission.extraKinds.entries()],
       [['argoproj.io/Rollout', { templatePath: ['spec', 'template'] }]],
     );
     assert.equal(server.host, '::');

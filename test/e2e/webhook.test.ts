@@ -336,9 +336,9 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
       assert.equal(mutated?.['decision'], 'patched');
       assert.deepEqual(mutated?.['changes'], [
         'set spec.securityContext.seccompProfile to RuntimeDefault',
-        'added ALL to initContainers[name=setup] capabilities.drop',
-        'added ALL to containers[name=app] capabilities.drop',
-        'added ALL to containers[name=sidecar] capabilities.drop',
+        'added ALL to init container "setup" capabilities.drop',
+        'added ALL to container "app" capabilities.drop',
+        'added ALL to container "sidecar" capabilities.drop',
       ]);
     },
   );
@@ -776,10 +776,10 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
           'patched',
           [
             'set spec.securityContext.seccompProfile to RuntimeDefault',
-            'added ALL to containers[name=app] capabilities.drop',
+            'added ALL to container "app" capabilities.drop',
           ],
         ],
-        ['mutate', 'patched', [`added ALL to containers[name=${SIDECAR_NAME}] capabilities.drop`]],
+        ['mutate', 'patched', [`added ALL to container "${SIDECAR_NAME}" capabilities.drop`]],
         ['validate', 'allowed', undefined],
       ]);
     },

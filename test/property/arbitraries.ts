@@ -1,6 +1,8 @@
 /** fast-check generators for pods and the workloads that carry them, including odd but valid shapes. */
 import fc from 'fast-check';
 import { LINUX_CAPABILITIES } from '../../src/policy/capabilities.ts';
+import { CONTAINER_LISTS } from '../../src/workloads/containers.ts';
+import { BUILT_IN_TEMPLATE_KINDS } from '../../src/workloads/kinds.ts';
 import type { Json } from '../helpers.ts';
 
 const capabilityNames = [...LINUX_CAPABILITIES, 'ALL'];
@@ -119,7 +121,7 @@ const legacyValue = fc.constantFrom(
 
 /** Annotations for a spec: legacy seccomp and AppArmor ones naming its containers (or ghosts), and others. */
 export function annotationsFor(spec: Json): fc.Arbitrary<Record<string, string> | undefined> {
-  const names = ['containers', 'initContainers', 'ephemeralContainers'].flatMap((l) =>
+  const names = CONTAINER_LISTS.flatMap((l) =>
     ((spec[l] as Json[] | undefined) ?? []).map((c) => c.name as string),
   );
   const key = fc.oneof(
@@ -135,38 +137,32 @@ export function annotationsFor(spec: Json): fc.Arbitrary<Record<string, string> 
   return optional(fc.dictionary(key, legacyValue, { maxKeys: 4 }));
 }
 
+/** Every kind admission reviews, from the reader's own table: Pod and each built-in template kind. */
+const CARRIER_KINDS: readonly { group: string; kind: string; templatePath?: readonly string[] }[] =
+  [
+    { group: '', kind: 'Pod' },
+    ...[...BUILT_IN_TEMPLATE_KINDS].map(([key, { templatePath }]) => {
+      const [group = '', kind = ''] = key.split('/');
+      return { group, kind, templatePath };
+    }),
+  ];
+
 /** A Pod, or a workload carrying the pod as its template, ready for an AdmissionReview. */
 export const podCarrier = podSpec.chain((spec) =>
-  fc
-    .tuple(
-      annotationsFor(spec),
-      fc.constantFrom('Pod', 'Deployment', 'CronJob', 'PodTemplate', 'StatefulSet'),
-    )
-    .map(([annotations, kind]) => {
-      const metadata: Json = { name: 'generated' };
-      if (annotations !== undefined) metadata.annotations = annotations;
-      const template = { metadata, spec };
-      switch (kind) {
-        case 'Pod':
-          return { apiVersion: 'v1', kind, metadata, spec } as Json;
-        case 'PodTemplate':
-          return { apiVersion: 'v1', kind, metadata: { name: 'generated' }, template } as Json;
-        case 'CronJob':
-          return {
-            apiVersion: 'batch/v1',
-            kind,
-            metadata: { name: 'generated' },
-            spec: { schedule: '@daily', jobTemplate: { spec: { template } } },
-          } as Json;
-        default:
-          return {
-            apiVersion: 'apps/v1',
-            kind,
-            metadata: { name: 'generated' },
-            spec: { template },
-          } as Json;
-      }
-    }),
+  fc.tuple(annotationsFor(spec), fc.constantFrom(...CARRIER_KINDS)).map(([annotations, ref]) => {
+    const metadata: Json = { name: 'generated' };
+    if (annotations !== undefined) metadata.annotations = annotations;
+    const apiVersion = ref.group === '' ? 'v1' : `${ref.group}/v1`;
+    if (!ref.templatePath) return { apiVersion, kind: ref.kind, metadata, spec } as Json;
+    const object: Json = { apiVersion, kind: ref.kind, metadata: { name: 'generated' } };
+    let node = object;
+    ref.templatePath.forEach((segment, i) => {
+      const last = i === (ref.templatePath?.length ?? 0) - 1;
+      node[segment] = last ? { metadata, spec } : ((node[segment] as Json | undefined) ?? {});
+      node = node[segment] as Json;
+    });
+    return object;
+  }),
 );
 
 export const preset = fc.constantFrom('baseline', 'restricted');

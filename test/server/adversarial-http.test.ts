@@ -10,8 +10,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { defaultPolicy, policyFromConfig } from '../../src/config/load-config.ts';
-import type { Policy } from '../../src/policy/policy.ts';
+import { defaultReviewConfig, reviewConfigFromObject } from '../../src/config/load-config.ts';
 import {
   buildServer,
   IDLE_CONNECTION_TIMEOUT_MS,
@@ -35,7 +34,7 @@ function server(options: Partial<BuildServerOptions> = {}): {
   metrics: ServerMetrics;
 } {
   const metrics = createServerMetrics();
-  const app = buildServer({ currentPolicy: () => defaultPolicy(), metrics, ...options });
+  const app = buildServer({ currentConfig: () => defaultReviewConfig(), metrics, ...options });
   return { app, metrics };
 }
 
@@ -399,10 +398,10 @@ describe('was the wrong error', () => {
     // isDeepStrictEqual (the "template unchanged" shortcut, and the pod's security fields) is
     // recursive and overflows the stack at ~3,000 levels. A CRD whose schema preserves unknown
     // fields passes such an object through the apiserver (its JSON depth limit is 10,000).
-    const policy: Policy = policyFromConfig({
+    const config = reviewConfigFromObject({
       extraKinds: [{ group: 'argoproj.io', kind: 'Rollout', podTemplatePath: 'spec.template' }],
     });
-    const { app } = server({ currentPolicy: () => policy });
+    const { app } = server({ currentConfig: () => config });
     const depth = 5000;
     const rollout = JSON.stringify({
       apiVersion: 'argoproj.io/v1alpha1',

@@ -25,7 +25,7 @@ async function reloadingServer(t: TestContext, path: string, text: string) {
   reloader.start({ debounceMs: 50, pollMs: 0 });
   t.after(() => reloader.stop());
   const app = buildServer({
-    currentPolicy: () => reloader.policy,
+    currentConfig: () => reloader.config,
     readiness: [reloader.readiness()],
     metrics,
     logger: log.logger,
@@ -64,7 +64,7 @@ test('a ConfigMap update (symlink swap) applies to the next review; an invalid o
   const result = await refused;
   assert.equal(result.ok, false);
   assert.match(result.ok ? '' : result.message, /preset/);
-  assert.equal(reloader.policy.mode, 'warn');
+  assert.equal(reloader.config.admission.mode, 'warn');
   assert.equal((await validate()).warnings?.length ? 'warn' : 'other', 'warn');
   assert.ok(
     log

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { defaultPolicy, parseConfigText } from '../../src/config/load-config.ts';
+import { defaultReviewConfig, parseConfigText } from '../../src/config/load-config.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 
 const examples = resolve(import.meta.dirname, '../../examples');
@@ -17,7 +17,7 @@ test('examples/serve-config.yaml is a valid configuration', async () => {
 });
 
 test('examples/admission-review-pod.json, the sample `serve` prints, gets a denial with reasons', async () => {
-  const app = buildServer({ currentPolicy: () => defaultPolicy() });
+  const app = buildServer({ currentConfig: () => defaultReviewConfig() });
   const reply = await app.inject({
     method: 'POST',
     url: '/validate',

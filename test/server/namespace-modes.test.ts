@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configFromObject, defaultPolicy } from '../../src/config/load-config.ts';
+import { configFromObject, defaultReviewConfig } from '../../src/config/load-config.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 import { createServerMetrics } from '../../src/server/metrics.ts';
 import { createNamespaceInformer, NamespaceModeCache } from '../../src/server/namespace-modes.ts';
@@ -44,7 +44,7 @@ test(
     );
     t.after(() => cache.stop());
     const app = buildServer({
-      currentPolicy: () => defaultPolicy(),
+      currentConfig: () => defaultReviewConfig(),
       namespaceModes: cache,
       readiness: [cache.readiness()],
       metrics,

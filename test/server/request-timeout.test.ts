@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultPolicy } from '../../src/config/load-config.ts';
+import { defaultReviewConfig } from '../../src/config/load-config.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 import { createServerMetrics } from '../../src/server/metrics.ts';
 import { parseGoDuration } from '../../src/server/request-timeout.ts';
@@ -23,7 +23,7 @@ test('anything else is no duration', () => {
 
 test('a review that outlives ?timeout= is still answered, and counted', async () => {
   const metrics = createServerMetrics();
-  const app = buildServer({ currentPolicy: () => defaultPolicy(), metrics });
+  const app = buildServer({ currentConfig: () => defaultReviewConfig(), metrics });
   const reply = await app.inject({
     method: 'POST',
     url: '/validate?timeout=0s',

@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { defaultPolicy } from '../../src/config/load-config.ts';
+import { defaultReviewConfig } from '../../src/config/load-config.ts';
 import { buildServer, type BuildServerOptions } from '../../src/server/build-server.ts';
 import { createServerMetrics } from '../../src/server/metrics.ts';
-import type { Policy } from '../../src/policy/policy.ts';
+import type { ReviewConfig } from '../../src/admission/settings.ts';
 import { capturingLogger, metricValue, podReview, type AdmissionResponseBody } from './support.ts';
 
 function server(options: Partial<BuildServerOptions> = {}) {
   const metrics = createServerMetrics();
-  const app = buildServer({ currentPolicy: () => defaultPolicy(), metrics, ...options });
+  const app = buildServer({ currentConfig: () => defaultReviewConfig(), metrics, ...options });
   return { app, metrics };
 }
 
@@ -219,10 +219,14 @@ describe('bad requests get a JSON body that says what is wrong', () => {
   });
 
   test('an internal error answers 500 with a message, and the next review is answered', async () => {
-    // A policy missing a field makes the review throw inside src/admission: a bug, as far as the server can tell.
-    let policy: Policy = { ...defaultPolicy(), exemptions: undefined } as unknown as Policy;
+    // Settings missing a field make the review throw inside src/admission: a bug, as far as the server can tell.
+    const valid = defaultReviewConfig();
+    let config = {
+      ...valid,
+      admission: { ...valid.admission, exemptions: undefined },
+    } as unknown as ReviewConfig;
     const log = capturingLogger();
-    const { app, metrics } = server({ currentPolicy: () => policy, logger: log.logger });
+    const { app, metrics } = server({ currentConfig: () => config, logger: log.logger });
     const broken = await app.inject({ method: 'POST', url: '/validate', payload: podReview() });
     assert.equal(broken.statusCode, 500);
     const body = broken.json<{ error: string; message: string }>();
@@ -239,7 +243,7 @@ describe('bad requests get a JSON body that says what is wrong', () => {
       1,
     );
 
-    policy = defaultPolicy();
+    config = valid;
     const next = await app.inject({ method: 'POST', url: '/validate', payload: podReview() });
     assert.equal(next.statusCode, 200);
   });

@@ -10,6 +10,13 @@ import {
   type Json,
 } from '../helpers.ts';
 import { MAX_WARNING_LENGTH } from '../../src/admission/messages.ts';
+import type { ReviewContext } from '../../src/admission/review-request.ts';
+import type { NamespaceMode } from '../../src/admission/settings.ts';
+
+/** The namespace's `runtime-guard.io/mode` label, as the server's informer would report it. */
+const namespaceMode = (mode: NamespaceMode): ReviewContext => ({
+  namespaceModes: { modeFor: (namespace) => (namespace === 'team-a' ? mode : undefined) },
+});
 
 const badPod = pod({
   containers: [
@@ -53,19 +60,19 @@ describe('modes', () => {
 
   it('a namespace mode overrides the configured mode; off skips review and mutation', () => {
     assert.equal(
-      validate(admissionReview(badPod), policy(), { namespaceMode: 'warn' }).response.allowed,
+      validate(admissionReview(badPod), policy(), namespaceMode('warn')).response.allowed,
       true,
     );
     assert.equal(
-      validate(admissionReview(badPod), policy({ mode: 'audit' }), { namespaceMode: 'enforce' })
+      validate(admissionReview(badPod), policy({ mode: 'audit' }), namespaceMode('enforce'))
         .response.allowed,
       false,
     );
-    const off = validate(admissionReview(badPod), policy(), { namespaceMode: 'off' });
+    const off = validate(admissionReview(badPod), policy(), namespaceMode('off'));
     assert.equal(off.response.allowed, true);
     assert.equal(off.outcome.decision, 'skipped');
     assert.equal(
-      mutate(admissionReview(badPod), policy(), { namespaceMode: 'off' }).response.patch,
+      mutate(admissionReview(badPod), policy(), namespaceMode('off')).response.patch,
       undefined,
     );
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, defaultPolicy, parseConfigText } from '../../src/config/load-config.ts';
+import { ConfigError, defaultReviewConfig, parseConfigText } from '../../src/config/load-config.ts';
 
 const problems = (text: string) => {
   try {
@@ -14,9 +14,9 @@ const problems = (text: string) => {
 
 describe('configuration', () => {
   it('defaults to baseline and enforce with every rule on but drop ALL', () => {
-    const p = defaultPolicy();
+    const { policy: p, admission } = defaultReviewConfig();
     assert.equal(p.preset, 'baseline');
-    assert.equal(p.mode, 'enforce');
+    assert.equal(admission.mode, 'enforce');
     assert.equal(p.rules.capabilitiesDropAll, false);
     assert.equal(
       p.rules.seccompRequired &&
@@ -38,7 +38,7 @@ describe('configuration', () => {
   });
 
   it('reads a full file', () => {
-    const { policy, server } = parseConfigText(
+    const { policy, admission, server } = parseConfigText(
       `preset: restricted
 mode: warn
 rules:
@@ -57,7 +57,7 @@ server:
 `,
       'policy.yaml',
     );
-    assert.equal(policy.mode, 'warn');
+    assert.equal(admission.mode, 'warn');
     assert.deepEqual([...policy.rules.capabilitiesAdded.allowed], ['NET_BIND_SERVICE', 'NET_RAW']);
     assert.equal(policy.rules.appArmor, false);
     assert.ok(policy.rules.seccompLocalhostAllowlist.matchers[0]?.test('profiles/a.json'));
@@ -65,7 +65,7 @@ server:
       type: 'Localhost',
       localhostProfile: 'default.json',
     });
-    assert.deepEqual(policy.extraKinds.get('argoproj.io/Rollout'), {
+    assert.deepEqual(admission.extraKinds.get('argoproj.io/Rollout'), {
       templatePath: ['spec', 'template'],
     });
     assert.equal(server.port, 9443);

@@ -8,8 +8,8 @@
 import type { Policy } from '../policy.ts';
 import {
   mutableContainers,
-  writablePodSecurityContext,
-  writableSecurityContext,
+  setContainerProfile,
+  setPodSeccompProfile,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -22,13 +22,13 @@ export function applyDefaultSeccompProfile(
   const { enabled, profile } = policy.mutation.defaultSeccompProfile;
   if (!enabled || pod.spec.securityContext?.seccompProfile) return;
   if (pod.canChangePodLevel) {
-    writablePodSecurityContext(pod).seccompProfile = { ...profile };
+    setPodSeccompProfile(pod, profile);
     report.changes.push(`set spec.securityContext.seccompProfile to ${profile.type}`);
     return;
   }
-  for (const { container, label } of mutableContainers(pod)) {
-    if (container.securityContext?.seccompProfile) continue;
-    writableSecurityContext(pod, container).seccompProfile = { ...profile };
-    report.changes.push(`set ${label} seccompProfile to ${profile.type}`);
+  for (const ref of mutableContainers(pod)) {
+    if (ref.container.securityContext?.seccompProfile) continue;
+    setContainerProfile(pod, ref, 'seccompProfile', profile);
+    report.changes.push(`set ${ref.label} seccompProfile to ${profile.type}`);
   }
 }

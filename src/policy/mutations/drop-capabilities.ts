@@ -7,7 +7,7 @@
 import type { Policy } from '../policy.ts';
 import {
   mutableContainers,
-  writableSecurityContext,
+  setContainerDroppedCapabilities,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -15,15 +15,11 @@ import {
 export function dropCapabilities(pod: MutablePod, policy: Policy, report: MutationReport): void {
   const { enabled, drop } = policy.mutation.dropCapabilities;
   if (!enabled || drop.length === 0) return;
-  for (const { container, label } of mutableContainers(pod)) {
-    const current = container.securityContext?.capabilities?.drop ?? [];
+  for (const ref of mutableContainers(pod)) {
+    const current = ref.container.securityContext?.capabilities?.drop ?? [];
     const missing = drop.filter((name) => !current.includes(name));
     if (missing.length === 0) continue;
-    const securityContext = writableSecurityContext(pod, container);
-    securityContext.capabilities = {
-      ...(securityContext.capabilities ?? {}),
-      drop: [...current, ...missing],
-    };
-    report.changes.push(`added ${missing.join(', ')} to ${label} capabilities.drop`);
+    setContainerDroppedCapabilities(pod, ref, [...current, ...missing]);
+    report.changes.push(`added ${missing.join(', ')} to ${ref.label} capabilities.drop`);
   }
 }

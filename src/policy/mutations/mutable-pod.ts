@@ -1,25 +1,34 @@
 import type {
+  AppArmorProfile,
   Container,
   EphemeralContainer,
   PodSecurityContext,
   PodSpec,
+  SeccompProfile,
   SecurityContext,
 } from 'kubernetes-types/core/v1.js';
-import type { ContainerListName } from '../pod-under-review.ts';
+import type { FieldEdit } from '../../json/field-edit.ts';
+import type { PathSegment } from '../../json/field-path.ts';
+import { CONTAINER_LISTS, walkContainers, type ContainerRef } from '../../workloads/containers.ts';
+import type { PodUnderReview } from '../pod-under-review.ts';
 
 /**
- * A pod spec and annotations that mutation steps may change in place. The spec, its container
- * lists and containers are shallow copies; security contexts are copied on first write; everything
- * else is shared with the received object, which is never modified.
+ * A pod spec and annotations that mutation steps change through the functions below, each of
+ * which also records the change as a {@link FieldEdit} from the object root. The spec, its
+ * container lists and containers are shallow copies; security contexts are copied on first write;
+ * everything else is shared with the object received, which is never modified.
  */
 export interface MutablePod {
   spec: PodSpec;
-  /** A copy of the pod's annotations, or undefined when it has none (steps only ever remove keys). */
-  annotations: Record<string, string> | undefined;
+  /** A copy of the pod's annotations (steps only ever remove keys). */
+  annotations: Record<string, string>;
+  specPath: readonly PathSegment[];
+  metadataPath: readonly PathSegment[];
   /** False on the ephemeralcontainers subresource, where only new ephemeral containers may change. */
   canChangePodLevel: boolean;
   /** When set, only these containers may change. */
   onlyContainers?: ReadonlySet<string>;
+  edits: FieldEdit[];
   /** Security contexts already copied for writing. */
   written: WeakSet<object>;
 }
@@ -30,66 +39,41 @@ export interface MutationReport {
   notes: string[];
 }
 
-const LISTS: readonly ContainerListName[] = ['initContainers', 'containers', 'ephemeralContainers'];
-
-export function copyForMutation(
-  spec: PodSpec,
-  annotations: Readonly<Record<string, string>> | undefined,
-  canChangePodLevel: boolean,
-  onlyContainers?: ReadonlySet<string>,
-): MutablePod {
-  const copy: PodSpec = { ...spec };
-  for (const list of LISTS) {
-    const containers = spec[list];
+export function copyForMutation(pod: PodUnderReview): MutablePod {
+  const copy: PodSpec = { ...pod.spec };
+  for (const list of CONTAINER_LISTS) {
+    const containers: readonly (Container | EphemeralContainer)[] | undefined = pod.spec[list];
     if (containers)
-      (copy as Record<ContainerListName, unknown>)[list] = containers.map(
-        (c: Container | EphemeralContainer) => ({ ...c }),
-      );
+      (copy as unknown as Record<string, unknown>)[list] = containers.map((c) => ({ ...c }));
   }
-  const pod: MutablePod = {
+  const mutable: MutablePod = {
     spec: copy,
-    annotations: annotations ? { ...annotations } : undefined,
-    canChangePodLevel,
+    annotations: { ...pod.annotations },
+    specPath: pod.specPath,
+    metadataPath: pod.metadataPath,
+    canChangePodLevel: pod.judgePodLevel,
+    edits: [],
     written: new WeakSet(),
   };
-  if (onlyContainers) pod.onlyContainers = onlyContainers;
-  return pod;
+  if (pod.onlyContainers) mutable.onlyContainers = pod.onlyContainers;
+  return mutable;
 }
 
-/** The containers a step may change, with a label for reports. */
-export function mutableContainers(
-  pod: MutablePod,
-): { container: Container | EphemeralContainer; label: string }[] {
-  const out: { container: Container | EphemeralContainer; label: string }[] = [];
-  for (const list of LISTS) {
-    for (const container of pod.spec[list] ?? []) {
-      if (pod.onlyContainers && !pod.onlyContainers.has(container.name)) continue;
-      if (!pod.canChangePodLevel && list !== 'ephemeralContainers') continue;
-      out.push({ container, label: `${list}[name=${container.name}]` });
-    }
-  }
-  return out;
+/** The containers a step may change. */
+export function mutableContainers(pod: MutablePod): ContainerRef[] {
+  return walkContainers(pod.spec, pod.specPath, {
+    ...(pod.onlyContainers ? { names: pod.onlyContainers } : {}),
+    ...(pod.canChangePodLevel ? {} : { lists: ['ephemeralContainers'] as const }),
+  });
 }
 
-export function findContainer(
-  pod: MutablePod,
-  name: string,
-): Container | EphemeralContainer | undefined {
-  for (const list of LISTS) {
-    const found = pod.spec[list]?.find((c) => c.name === name);
-    if (found) return found;
-  }
-  return undefined;
+/** The container of that name in any list (of the copy), whether or not it may change. */
+export function findContainer(pod: MutablePod, name: string): ContainerRef | undefined {
+  return walkContainers(pod.spec, pod.specPath, { names: new Set([name]) })[0];
 }
 
-/**
- * A container's security context, ready to be written: copied on the first write (steps only set
- * its top-level keys), so an unchanged one stays the very object received and is never diffed.
- */
-export function writableSecurityContext(
-  pod: MutablePod,
-  container: Container | EphemeralContainer,
-): SecurityContext {
+/** Copied on the first write, so an unchanged security context stays the object received. */
+function writableSecurityContext(pod: MutablePod, container: Container | EphemeralContainer) {
   if (!container.securityContext || !pod.written.has(container.securityContext)) {
     container.securityContext = { ...(container.securityContext ?? {}) };
     pod.written.add(container.securityContext);
@@ -97,11 +81,55 @@ export function writableSecurityContext(
   return container.securityContext;
 }
 
-/** The pod's security context, copied on the first write like {@link writableSecurityContext}. */
-export function writablePodSecurityContext(pod: MutablePod): PodSecurityContext {
+function writablePodSecurityContext(pod: MutablePod): PodSecurityContext {
   if (!pod.spec.securityContext || !pod.written.has(pod.spec.securityContext)) {
     pod.spec.securityContext = { ...(pod.spec.securityContext ?? {}) };
     pod.written.add(pod.spec.securityContext);
   }
   return pod.spec.securityContext;
+}
+
+export function setPodSeccompProfile(pod: MutablePod, profile: SeccompProfile): void {
+  writablePodSecurityContext(pod).seccompProfile = { ...profile };
+  pod.edits.push({
+    op: 'set',
+    path: [...pod.specPath, 'securityContext', 'seccompProfile'],
+    value: { ...profile },
+  });
+}
+
+export function setContainerProfile(
+  pod: MutablePod,
+  ref: ContainerRef,
+  field: 'seccompProfile' | 'appArmorProfile',
+  profile: SeccompProfile | AppArmorProfile,
+): void {
+  const securityContext: SecurityContext = writableSecurityContext(pod, ref.container);
+  securityContext[field] = { ...profile };
+  pod.edits.push({
+    op: 'set',
+    path: [...ref.path, 'securityContext', field],
+    value: { ...profile },
+  });
+}
+
+export function setContainerDroppedCapabilities(
+  pod: MutablePod,
+  ref: ContainerRef,
+  drop: readonly string[],
+): void {
+  const securityContext = writableSecurityContext(pod, ref.container);
+  securityContext.capabilities = { ...(securityContext.capabilities ?? {}), drop: [...drop] };
+  // The list is written whole: merging element by element would depend on what is there.
+  pod.edits.push({
+    op: 'set',
+    path: [...ref.path, 'securityContext', 'capabilities', 'drop'],
+    value: [...drop],
+  });
+}
+
+export function removeAnnotation(pod: MutablePod, key: string): void {
+  if (!Object.hasOwn(pod.annotations, key)) return;
+  delete pod.annotations[key];
+  pod.edits.push({ op: 'remove', path: [...pod.metadataPath, 'annotations', key] });
 }

@@ -11,7 +11,8 @@ import {
 } from '../legacy-annotations.ts';
 import {
   findContainer,
-  writableSecurityContext,
+  removeAnnotation,
+  setContainerProfile,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -22,14 +23,13 @@ export function translateLegacyAppArmorAnnotations(
   report: MutationReport,
 ): void {
   const { enabled, removeAnnotations } = policy.mutation.legacyAppArmorAnnotations;
-  const annotations = pod.annotations;
-  if (!enabled || !annotations || !pod.canChangePodLevel) return;
+  if (!enabled || !pod.canChangePodLevel) return;
 
-  for (const [key, value] of Object.entries(annotations)) {
+  for (const [key, value] of Object.entries(pod.annotations)) {
     if (!key.startsWith(APPARMOR_CONTAINER_ANNOTATION_PREFIX)) continue;
     const name = key.slice(APPARMOR_CONTAINER_ANNOTATION_PREFIX.length);
-    const container = findContainer(pod, name);
-    if (!container) {
+    const ref = findContainer(pod, name);
+    if (!ref) {
       report.notes.push(`annotation ${key} names no container of this pod; left as is`);
       continue;
     }
@@ -38,16 +38,14 @@ export function translateLegacyAppArmorAnnotations(
       report.notes.push(`annotation ${key}: "${value}" maps to no AppArmor profile; left as is`);
       continue;
     }
-    if (container.securityContext?.appArmorProfile) {
-      report.changes.push(
-        `kept existing appArmorProfile of container "${name}" over annotation ${key}`,
-      );
+    if (ref.container.securityContext?.appArmorProfile) {
+      report.changes.push(`kept existing appArmorProfile of ${ref.label} over annotation ${key}`);
     } else {
-      writableSecurityContext(pod, container).appArmorProfile = profile;
+      setContainerProfile(pod, ref, 'appArmorProfile', profile);
       report.changes.push(
-        `set appArmorProfile of container "${name}" to ${profile.type} from annotation ${key}`,
+        `set appArmorProfile of ${ref.label} to ${profile.type} from annotation ${key}`,
       );
     }
-    if (removeAnnotations) delete annotations[key];
+    if (removeAnnotations) removeAnnotation(pod, key);
   }
 }

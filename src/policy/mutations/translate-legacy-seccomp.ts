@@ -6,7 +6,7 @@
  * refuses a pod whose annotation and field disagree. Annotations naming no container, or whose
  * value maps to no profile, are left alone and reported.
  */
-import type { Container, EphemeralContainer } from 'kubernetes-types/core/v1.js';
+import type { ContainerRef } from '../../workloads/containers.ts';
 import type { Policy } from '../policy.ts';
 import {
   SECCOMP_CONTAINER_ANNOTATION_PREFIX,
@@ -15,8 +15,9 @@ import {
 } from '../legacy-annotations.ts';
 import {
   findContainer,
-  writablePodSecurityContext,
-  writableSecurityContext,
+  removeAnnotation,
+  setContainerProfile,
+  setPodSeccompProfile,
   type MutablePod,
   type MutationReport,
 } from './mutable-pod.ts';
@@ -27,15 +28,14 @@ export function translateLegacySeccompAnnotations(
   report: MutationReport,
 ): void {
   const { enabled, removeAnnotations } = policy.mutation.legacySeccompAnnotations;
-  const annotations = pod.annotations;
   // On the ephemeralcontainers subresource the API server drops annotation changes.
-  if (!enabled || !annotations || !pod.canChangePodLevel) return;
+  if (!enabled || !pod.canChangePodLevel) return;
 
-  for (const [key, value] of Object.entries(annotations)) {
-    let container: Container | EphemeralContainer | undefined;
+  for (const [key, value] of Object.entries(pod.annotations)) {
+    let ref: ContainerRef | undefined;
     if (key.startsWith(SECCOMP_CONTAINER_ANNOTATION_PREFIX)) {
-      container = findContainer(pod, key.slice(SECCOMP_CONTAINER_ANNOTATION_PREFIX.length));
-      if (!container) {
+      ref = findContainer(pod, key.slice(SECCOMP_CONTAINER_ANNOTATION_PREFIX.length));
+      if (!ref) {
         report.notes.push(
           `annotation ${key} names no container of this pod; left as is (Kubernetes ignores it)`,
         );
@@ -50,23 +50,19 @@ export function translateLegacySeccompAnnotations(
       );
       continue;
     }
-    const where = container
-      ? `container "${container.name}" seccompProfile`
-      : 'spec.securityContext.seccompProfile';
-    const existing = container
-      ? container.securityContext?.seccompProfile
+    const where = ref ? `${ref.label} seccompProfile` : 'spec.securityContext.seccompProfile';
+    const existing = ref
+      ? ref.container.securityContext?.seccompProfile
       : pod.spec.securityContext?.seccompProfile;
     if (existing) {
       report.changes.push(`kept existing ${where} over annotation ${key}`);
     } else {
-      const securityContext = container
-        ? writableSecurityContext(pod, container)
-        : writablePodSecurityContext(pod);
-      securityContext.seccompProfile = profile;
+      if (ref) setContainerProfile(pod, ref, 'seccompProfile', profile);
+      else setPodSeccompProfile(pod, profile);
       report.changes.push(
         `set ${where} to ${profile.type}${profile.localhostProfile ? ` ${profile.localhostProfile}` : ''} from annotation ${key}`,
       );
     }
-    if (removeAnnotations) delete annotations[key];
+    if (removeAnnotations) removeAnnotation(pod, key);
   }
 }

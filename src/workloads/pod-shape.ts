@@ -5,6 +5,8 @@
  */
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { formatFieldPath, type PathSegment } from '../json/field-path.ts';
+import { describeValue, isObject, type JsonObject } from '../json/values.ts';
+import { CONTAINER_LISTS } from './containers.ts';
 
 export class MalformedObjectError extends Error {
   constructor(path: readonly PathSegment[], expected: string, got: unknown) {
@@ -15,24 +17,7 @@ export class MalformedObjectError extends Error {
   }
 }
 
-/** A value as an error message may show it: its type, and at most 40 characters of a string. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string')
-    return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `a ${typeof value}`;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optionalObject(value: unknown, path: readonly PathSegment[]): Json | undefined {
+function optionalObject(value: unknown, path: readonly PathSegment[]): JsonObject | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw new MalformedObjectError(path, 'an object', value);
   return value;
@@ -81,8 +66,6 @@ function checkSecurityContext(value: unknown, path: readonly PathSegment[]): voi
   }
 }
 
-const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
-
 export function checkPodSpec(value: unknown, path: readonly PathSegment[]): PodSpec {
   if (!isObject(value)) throw new MalformedObjectError(path, 'a pod spec object', value);
   checkSecurityContext(value.securityContext, [...path, 'securityContext']);
@@ -117,14 +100,4 @@ export function checkAnnotations(
       throw new MalformedObjectError([...path, 'annotations', key], 'a string', value);
   }
   return annotations as Record<string, string>;
-}
-
-/** The value at `path`, or undefined when any step is missing or null. */
-export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[segment as string];
-  }
-  return node;
 }
