@@ -725,6 +725,65 @@ describe('runtime-guard behind a real kube-apiserver', { timeout: 15 * 60_000 },
   );
 
   test(
+    'a debug container added to a HostProcess pod admitted while its namespace was in audit is refused: it inherits hostProcess',
+    { skip: E2E_SKIP, timeout: 90_000 },
+    async () => {
+      const namespace = 'team-hostprocess';
+      await createNamespace(kubectl, namespace, { [MODE_LABEL]: 'audit' });
+      const hostProcessPod = pod('node-agent', {
+        os: { name: 'windows' },
+        hostNetwork: true,
+        securityContext: {
+          windowsOptions: { hostProcess: true, runAsUserName: 'NT AUTHORITY\\SYSTEM' },
+        },
+        containers: [{ name: 'agent', image: 'registry.invalid/agent:1' }],
+      });
+      const created = await apply(kubectl, hostProcessPod, namespace);
+      assert.equal(created.code, 0, created.stderr);
+
+      const relabelled = await kubectl([
+        'label',
+        'namespace',
+        namespace,
+        `${MODE_LABEL}=enforce`,
+        '--overwrite',
+      ]);
+      assert.equal(relabelled.code, 0, relabelled.stderr);
+      await waitUntilWebhookDenies(kubectl, namespace);
+
+      // The ephemeralcontainers subresource as kubectl debug uses it, without the SYS_PTRACE its
+      // default profile adds (the apiserver refuses capabilities on a Windows pod by itself).
+      const debug = await kubectl([
+        'patch',
+        'pod',
+        'node-agent',
+        '-n',
+        namespace,
+        '--subresource=ephemeralcontainers',
+        '--type=strategic',
+        '-p',
+        JSON.stringify({
+          spec: {
+            ephemeralContainers: [{ name: 'debugger', image: 'registry.invalid/debug:1' }],
+          },
+        }),
+      ]);
+      assert.notEqual(debug.code, 0, debug.stdout);
+      assert.ok(
+        debug.stderr.includes(
+          `admission webhook "${VALIDATING_WEBHOOK}" denied the request: runtime-guard: Pod "node-agent" in namespace "${namespace}" violates the restricted policy (mode: enforce), 1 violation:\n` +
+            '- ephemeral container "debugger": inherits Windows HostProcess from spec.securityContext.windowsOptions.hostProcess (runs on the node itself, with a host account).',
+        ),
+        debug.stderr,
+      );
+      const untouched = (await getJson(kubectl, 'pod', 'node-agent', namespace)) as {
+        spec: { ephemeralContainers?: unknown[] };
+      };
+      assert.equal(untouched.spec.ephemeralContainers, undefined);
+    },
+  );
+
+  test(
     'reinvocationPolicy IfNeeded: a sidecar injected by a later mutating webhook gets the same fixes',
     { skip: E2E_SKIP, timeout: 90_000 },
     async (t) => {
