@@ -32,6 +32,7 @@ export interface CorpusCase {
   expect: Partial<Record<CorpusPreset, Expectation>>;
 }
 
+const HOST_PROCESS = { hostProcess: true, runAsUserName: 'NT AUTHORITY\\SYSTEM' };
 const RD = { seccompProfile: { type: 'RuntimeDefault' } };
 const DROP_ALL = { capabilities: { drop: ['ALL'] } };
 const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
@@ -53,6 +54,17 @@ function pod(spec: Json, annotations?: Json, name = 'web'): Json {
     metadata: { name, namespace: 'shop', ...(annotations ? { annotations } : {}) },
     spec,
   };
+}
+
+/** A Windows HostProcess pod: its containers run on the node itself, with a host account. */
+function hostProcessPod(extra: Json = {}): Json {
+  return pod({
+    os: { name: 'windows' },
+    hostNetwork: true,
+    securityContext: { windowsOptions: HOST_PROCESS },
+    containers: [container('agent')],
+    ...extra,
+  });
 }
 
 /** A pod template inside a workload of `kind`, at the path the kind keeps it. */
@@ -152,14 +164,7 @@ export const CASES: readonly CorpusCase[] = [
   {
     rule: 'privileged',
     description: 'A Windows HostProcess pod runs its containers on the node with a host account.',
-    object: pod({
-      os: { name: 'windows' },
-      hostNetwork: true,
-      securityContext: {
-        windowsOptions: { hostProcess: true, runAsUserName: 'NT AUTHORITY\\SYSTEM' },
-      },
-      containers: [container('agent')],
-    }),
+    object: hostProcessPod(),
     expect: both({
       violations: ['privileged spec.securityContext.windowsOptions.hostProcess'],
       afterMutation: ['privileged spec.securityContext.windowsOptions.hostProcess'],
@@ -176,7 +181,7 @@ export const CASES: readonly CorpusCase[] = [
       containers: [
         container('agent', {
           ...DROP_ALL,
-          windowsOptions: { hostProcess: true, runAsUserName: 'NT AUTHORITY\\SYSTEM' },
+          windowsOptions: HOST_PROCESS,
         }),
       ],
     }),
@@ -189,15 +194,7 @@ export const CASES: readonly CorpusCase[] = [
     rule: 'privileged',
     description:
       'A debug container in a HostProcess pod: the pod was admitted before runtime-guard or in a warn namespace, and `kubectl debug` adds a container that inherits hostProcess.',
-    object: pod({
-      os: { name: 'windows' },
-      hostNetwork: true,
-      securityContext: {
-        windowsOptions: { hostProcess: true, runAsUserName: 'NT AUTHORITY\\SYSTEM' },
-      },
-      containers: [container('agent')],
-      ephemeralContainers: [container('debugger')],
-    }),
+    object: hostProcessPod({ ephemeralContainers: [container('debugger')] }),
     expect: both({
       violations: ['privileged spec.securityContext.windowsOptions.hostProcess'],
       afterMutation: ['privileged spec.securityContext.windowsOptions.hostProcess'],
