@@ -56,16 +56,26 @@ const POD_LOCATION: PodLocation = {
   isPod: true,
 };
 
-/** Where the pod spec of this kind sits, or undefined when the kind carries no pods. */
-export function locatePod(ref: KindRef, extraKinds: ExtraKinds): PodLocation | undefined {
-  if (ref.group === '' && ref.kind === 'Pod') return POD_LOCATION;
-  const key = kindKey(ref);
-  const template = BUILT_IN_TEMPLATE_KINDS.get(key) ?? extraKinds.get(key);
-  if (!template) return undefined;
+function templateLocation(template: PodTemplateLocation): PodLocation {
   return {
     specPath: [...template.templatePath, 'spec'],
     metadataPath: [...template.templatePath, 'metadata'],
     templatePath: template.templatePath,
     isPod: false,
   };
+}
+
+/** Built once: every review looks its kind up here. */
+const BUILT_IN_LOCATIONS: ReadonlyMap<string, PodLocation> = new Map(
+  [...BUILT_IN_TEMPLATE_KINDS].map(([key, template]) => [key, templateLocation(template)]),
+);
+
+/** Where the pod spec of this kind sits, or undefined when the kind carries no pods. */
+export function locatePod(ref: KindRef, extraKinds: ExtraKinds): PodLocation | undefined {
+  if (ref.group === '' && ref.kind === 'Pod') return POD_LOCATION;
+  const key = kindKey(ref);
+  const builtIn = BUILT_IN_LOCATIONS.get(key);
+  if (builtIn) return builtIn;
+  const extra = extraKinds.get(key);
+  return extra ? templateLocation(extra) : undefined;
 }
