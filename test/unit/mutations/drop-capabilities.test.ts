@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admissionReview, mutate, patched, pod, policy, type Json } from '../../helpers.ts';
+import { mutatePod } from '../../../src/policy/mutate.ts';
+import { pod } from '../../helpers.ts';
+import { policyOf, reviewOf } from '../policy-helpers.ts';
 
 const seccomp = { seccompProfile: { type: 'RuntimeDefault' } };
 
 describe('mutation: dropped capabilities', () => {
-  const restricted = policy({ preset: 'restricted' });
+  const restricted = policyOf({ preset: 'restricted' });
 
   it('merges ALL into every container list under restricted, never touching add', () => {
     const object = pod({
@@ -19,10 +21,20 @@ describe('mutation: dropped capabilities', () => {
         },
       ],
     });
-    const result = patched(object, mutate(admissionReview(object), restricted).response) as {
-      spec: { initContainers: Json[]; containers: Json[] };
-    };
-    assert.deepEqual(result.spec.initContainers[0]?.securityContext, {
+    const result = mutatePod(reviewOf(object), restricted);
+    assert.deepEqual(result.edits, [
+      {
+        op: 'set',
+        path: ['spec', 'initContainers', 0, 'securityContext', 'capabilities', 'drop'],
+        value: ['ALL'],
+      },
+      {
+        op: 'set',
+        path: ['spec', 'containers', 0, 'securityContext', 'capabilities', 'drop'],
+        value: ['NET_RAW', 'ALL'],
+      },
+    ]);
+    assert.deepEqual(result.spec.initContainers?.[0]?.securityContext, {
       capabilities: { drop: ['ALL'] },
     });
     assert.deepEqual(result.spec.containers[0]?.securityContext, {
@@ -37,16 +49,21 @@ describe('mutation: dropped capabilities', () => {
         { name: 'app', image: 'nginx', securityContext: { capabilities: { drop: ['ALL'] } } },
       ],
     });
-    assert.equal(mutate(admissionReview(object), restricted).response.patch, undefined);
+    assert.deepEqual(mutatePod(reviewOf(object), restricted).edits, []);
   });
 
-  it('drops nothing under baseline unless configured', () => {
+  it('drops nothing under baseline unless configured, and writes configured names canonically', () => {
     const object = pod({ securityContext: seccomp, containers: [{ name: 'app', image: 'nginx' }] });
-    assert.equal(mutate(admissionReview(object)).response.patch, undefined);
-    const p = policy({ mutation: { dropCapabilities: { drop: ['net_raw', 'CAP_SYS_ADMIN'] } } });
-    const result = patched(object, mutate(admissionReview(object), p).response) as {
-      spec: { containers: Json[] };
-    };
+    assert.deepEqual(mutatePod(reviewOf(object), policyOf()).edits, []);
+    const p = policyOf({ mutation: { dropCapabilities: { drop: ['net_raw', 'CAP_SYS_ADMIN'] } } });
+    const result = mutatePod(reviewOf(object), p);
+    assert.deepEqual(result.edits, [
+      {
+        op: 'set',
+        path: ['spec', 'containers', 0, 'securityContext', 'capabilities', 'drop'],
+        value: ['NET_RAW', 'SYS_ADMIN'],
+      },
+    ]);
     assert.deepEqual(result.spec.containers[0]?.securityContext, {
       capabilities: { drop: ['NET_RAW', 'SYS_ADMIN'] },
     });

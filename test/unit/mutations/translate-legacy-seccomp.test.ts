@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  admissionReview,
-  decodePatch,
-  mutate,
-  patched,
-  pod,
-  policy,
-  type Json,
-} from '../../helpers.ts';
+import { patchFromEdits } from '../../../src/admission/json-patch.ts';
+import { mutatePod } from '../../../src/policy/mutate.ts';
+import { pod, type Json } from '../../helpers.ts';
+import { policyOf, reviewOf } from '../policy-helpers.ts';
+
+const POD_KEY = 'seccomp.security.alpha.kubernetes.io/pod';
+const containerKey = (name: string) => `container.seccomp.security.alpha.kubernetes.io/${name}`;
+const RUNTIME_DEFAULT = { type: 'RuntimeDefault' };
 
 const annotated = (annotations: Record<string, string>, spec: Json = {}) =>
   pod(
@@ -23,78 +22,83 @@ const annotated = (annotations: Record<string, string>, spec: Json = {}) =>
 describe('mutation: legacy seccomp annotations to fields', () => {
   it('translates every value form and removes the annotations', () => {
     const object = annotated({
-      'seccomp.security.alpha.kubernetes.io/pod': 'docker/default',
-      'container.seccomp.security.alpha.kubernetes.io/app': 'localhost/profiles/nginx.json',
-      'container.seccomp.security.alpha.kubernetes.io/setup': 'unconfined',
+      [POD_KEY]: 'docker/default',
+      [containerKey('app')]: 'localhost/profiles/nginx.json',
+      [containerKey('setup')]: 'unconfined',
       team: 'payments',
     });
-    const { response } = mutate(admissionReview(object));
-    assert.equal(response.allowed, true);
-    const result = patched(object, response) as Json & { metadata: Json; spec: Json };
-    assert.deepEqual(result.metadata.annotations, { team: 'payments' });
-    assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
-    assert.deepEqual((result.spec.containers as Json[])[0]?.securityContext, {
-      seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/nginx.json' },
-    });
-    assert.deepEqual((result.spec.initContainers as Json[])[0]?.securityContext, {
+    const result = mutatePod(reviewOf(object), policyOf());
+    const localhost = { type: 'Localhost', localhostProfile: 'profiles/nginx.json' };
+    assert.deepEqual(result.edits, [
+      { op: 'set', path: ['spec', 'securityContext', 'seccompProfile'], value: RUNTIME_DEFAULT },
+      { op: 'remove', path: ['metadata', 'annotations', POD_KEY] },
+      {
+        op: 'set',
+        path: ['spec', 'containers', 0, 'securityContext', 'seccompProfile'],
+        value: localhost,
+      },
+      { op: 'remove', path: ['metadata', 'annotations', containerKey('app')] },
+      {
+        op: 'set',
+        path: ['spec', 'initContainers', 0, 'securityContext', 'seccompProfile'],
+        value: { type: 'Unconfined' },
+      },
+      { op: 'remove', path: ['metadata', 'annotations', containerKey('setup')] },
+    ]);
+    assert.deepEqual(result.annotations, { team: 'payments' });
+    assert.deepEqual(result.spec.securityContext, { seccompProfile: RUNTIME_DEFAULT });
+    assert.deepEqual(result.spec.containers[0]?.securityContext, { seccompProfile: localhost });
+    assert.deepEqual(result.spec.initContainers?.[0]?.securityContext, {
       seccompProfile: { type: 'Unconfined' },
     });
   });
 
   it('escapes the slash in annotation keys in the patch path', () => {
-    const { response } = mutate(
-      admissionReview(annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' })),
-    );
+    const object = annotated({ [POD_KEY]: 'runtime/default' });
+    const { edits } = mutatePod(reviewOf(object), policyOf());
     assert.deepEqual(
-      decodePatch(response).find((op) => op.op === 'remove'),
-      {
-        op: 'remove',
-        path: '/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod',
-      },
+      patchFromEdits(object, edits).find((op) => op.op === 'remove'),
+      { op: 'remove', path: '/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod' },
     );
   });
 
-  it('keeps an existing field over the annotation', () => {
+  it('keeps an existing field over the annotation, and still removes the annotation', () => {
     const object = annotated(
-      { 'seccomp.security.alpha.kubernetes.io/pod': 'unconfined' },
-      { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } },
+      { [POD_KEY]: 'unconfined' },
+      { securityContext: { seccompProfile: RUNTIME_DEFAULT } },
     );
-    const result = patched(object, mutate(admissionReview(object)).response) as {
-      spec: Json;
-      metadata: Json;
-    };
-    assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
-    assert.deepEqual(result.metadata.annotations, {});
+    const result = mutatePod(reviewOf(object), policyOf());
+    assert.deepEqual(result.edits, [{ op: 'remove', path: ['metadata', 'annotations', POD_KEY] }]);
+    assert.deepEqual(result.spec.securityContext, { seccompProfile: RUNTIME_DEFAULT });
+    assert.deepEqual(result.annotations, {});
   });
 
-  it('leaves annotations naming no container or with unknown values, and reports them as warnings', () => {
-    const object = annotated({
-      'container.seccomp.security.alpha.kubernetes.io/ghost': 'runtime/default',
-      'container.seccomp.security.alpha.kubernetes.io/app': 'localhost/',
-    });
-    const { response } = mutate(admissionReview(object));
-    const result = patched(object, response) as { metadata: Json };
-    assert.deepEqual(Object.keys(result.metadata.annotations as Json).sort(), [
-      'container.seccomp.security.alpha.kubernetes.io/app',
-      'container.seccomp.security.alpha.kubernetes.io/ghost',
+  it('leaves annotations naming no container or with unknown values, and reports them', () => {
+    const ghost = containerKey('ghost');
+    const app = containerKey('app');
+    const object = annotated({ [ghost]: 'runtime/default', [app]: 'localhost/' });
+    const result = mutatePod(reviewOf(object), policyOf());
+    assert.deepEqual(result.annotations, { [ghost]: 'runtime/default', [app]: 'localhost/' });
+    // Only the default profile: neither annotation is translated nor removed.
+    assert.deepEqual(result.edits, [
+      { op: 'set', path: ['spec', 'securityContext', 'seccompProfile'], value: RUNTIME_DEFAULT },
     ]);
-    assert.deepEqual(response.warnings, [
-      'runtime-guard: annotation container.seccomp.security.alpha.kubernetes.io/ghost names no container of this pod; left as is (Kubernetes ignores it)',
-      'runtime-guard: annotation container.seccomp.security.alpha.kubernetes.io/app: "localhost/" maps to no seccomp profile; left as is (Kubernetes ignores it)',
-    ]);
+    assert.deepEqual(
+      result.notes.map((note) => [ghost, app].find((key) => note.includes(key))),
+      [ghost, app],
+      'one note per left-alone annotation, in their order',
+    );
   });
 
   it('keeps the annotations when configured to', () => {
-    const object = annotated({ 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' });
-    const p = policy({ mutation: { legacySeccompAnnotations: { removeAnnotations: false } } });
-    const result = patched(object, mutate(admissionReview(object), p).response) as {
-      metadata: Json;
-      spec: Json;
-    };
-    assert.deepEqual(result.metadata.annotations, {
-      'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default',
-    });
-    assert.deepEqual(result.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+    const object = annotated({ [POD_KEY]: 'runtime/default' });
+    const p = policyOf({ mutation: { legacySeccompAnnotations: { removeAnnotations: false } } });
+    const result = mutatePod(reviewOf(object), p);
+    assert.deepEqual(result.edits, [
+      { op: 'set', path: ['spec', 'securityContext', 'seccompProfile'], value: RUNTIME_DEFAULT },
+    ]);
+    assert.deepEqual(result.annotations, { [POD_KEY]: 'runtime/default' });
+    assert.deepEqual(result.spec.securityContext, { seccompProfile: RUNTIME_DEFAULT });
   });
 
   it('translates in pod templates of workloads', () => {
@@ -104,18 +108,25 @@ describe('mutation: legacy seccomp annotations to fields', () => {
       metadata: { name: 'web' },
       spec: {
         template: {
-          metadata: {
-            annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'localhost/p.json' },
-          },
+          metadata: { annotations: { [POD_KEY]: 'localhost/p.json' } },
           spec: { containers: [{ name: 'app', image: 'nginx' }] },
         },
       },
     };
-    const result = patched(deployment, mutate(admissionReview(deployment)).response);
-    assert.deepEqual(result.spec.template.spec, {
+    const result = mutatePod(reviewOf(deployment), policyOf());
+    const localhost = { type: 'Localhost', localhostProfile: 'p.json' };
+    assert.deepEqual(result.edits, [
+      {
+        op: 'set',
+        path: ['spec', 'template', 'spec', 'securityContext', 'seccompProfile'],
+        value: localhost,
+      },
+      { op: 'remove', path: ['spec', 'template', 'metadata', 'annotations', POD_KEY] },
+    ]);
+    assert.deepEqual(result.spec, {
       containers: [{ name: 'app', image: 'nginx' }],
-      securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } },
+      securityContext: { seccompProfile: localhost },
     });
-    assert.deepEqual(result.spec.template.metadata.annotations, {});
+    assert.deepEqual(result.annotations, {});
   });
 });

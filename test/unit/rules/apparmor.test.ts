@@ -1,41 +1,64 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admissionReview, messageLines, pod, validate } from '../../helpers.ts';
+import { ephemeralUpdate, podReview, violationsOf } from '../policy-helpers.ts';
 
-const seccomp = { seccompProfile: { type: 'RuntimeDefault' } };
+const RD = { seccompProfile: { type: 'RuntimeDefault' } };
+const UNCONFINED = { appArmorProfile: { type: 'Unconfined' } };
 
 describe('rule appArmor', () => {
   it('refuses an Unconfined AppArmor field at pod and container level', () => {
-    const review = admissionReview(
-      pod({
-        securityContext: { ...seccomp, appArmorProfile: { type: 'Unconfined' } },
-        containers: [
-          {
-            name: 'app',
-            image: 'nginx',
-            securityContext: { appArmorProfile: { type: 'Unconfined' } },
-          },
-        ],
-      }),
-    );
-    assert.deepEqual(messageLines(validate(review).response), [
-      '- pod: sets AppArmor profile Unconfined. Fix: set spec.securityContext.appArmorProfile.type: RuntimeDefault',
-      '- container "app": sets AppArmor profile Unconfined. Fix: set spec.containers[0].securityContext.appArmorProfile.type: RuntimeDefault',
+    const pod = podReview({
+      securityContext: { ...RD, ...UNCONFINED },
+      containers: [{ name: 'app', image: 'nginx', securityContext: UNCONFINED }],
+    });
+    assert.deepEqual(violationsOf(pod), [
+      { rule: 'appArmor', subject: 'pod', field: 'spec.securityContext.appArmorProfile.type' },
+      {
+        rule: 'appArmor',
+        subject: 'container "app"',
+        field: 'spec.containers[0].securityContext.appArmorProfile.type',
+      },
     ]);
   });
 
   it('refuses the legacy annotation unconfined and allows localhost/ and runtime/default', () => {
-    const review = (value: string) =>
-      admissionReview(
-        pod(
-          { securityContext: seccomp, containers: [{ name: 'app', image: 'nginx' }] },
-          { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': value } },
-        ),
+    const annotated = (value: string) =>
+      podReview(
+        { securityContext: RD, containers: [{ name: 'app', image: 'nginx' }] },
+        { 'container.apparmor.security.beta.kubernetes.io/app': value },
       );
-    assert.deepEqual(messageLines(validate(review('unconfined')).response), [
-      '- container "app": is AppArmor-unconfined by annotation metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]. Fix: remove that annotation and set spec.containers[0].securityContext.appArmorProfile.type: RuntimeDefault',
+    assert.deepEqual(violationsOf(annotated('unconfined')), [
+      {
+        rule: 'appArmor',
+        subject: 'container "app"',
+        field: 'metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]',
+      },
     ]);
-    assert.equal(validate(review('localhost/k8s-nginx')).response.allowed, true);
-    assert.equal(validate(review('runtime/default')).response.allowed, true);
+    assert.deepEqual(violationsOf(annotated('localhost/k8s-nginx')), []);
+    assert.deepEqual(violationsOf(annotated('runtime/default')), []);
+  });
+
+  it('refuses a new ephemeral container that would inherit a pod-level Unconfined', () => {
+    const pod = podReview({
+      securityContext: { ...RD, ...UNCONFINED },
+      containers: [{ name: 'app', image: 'nginx' }],
+      ephemeralContainers: [{ name: 'debugger', image: 'busybox' }],
+    });
+    assert.deepEqual(violationsOf(ephemeralUpdate(pod, 'debugger')), [
+      {
+        rule: 'appArmor',
+        subject: 'ephemeral container "debugger"',
+        field: 'spec.securityContext.appArmorProfile.type',
+      },
+    ]);
+  });
+
+  it('does not apply to Windows pods', () => {
+    const pod = podReview({
+      os: { name: 'windows' },
+      securityContext: UNCONFINED,
+      containers: [{ name: 'app', image: 'iis' }],
+    });
+    assert.deepEqual(violationsOf(pod), []);
   });
 });

@@ -1,40 +1,57 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admissionReview, messageLines, pod, policy, validate } from '../../helpers.ts';
+import { podReview, policyOf, violationsOf } from '../policy-helpers.ts';
 
 const dropping = (drop: unknown) =>
-  admissionReview(
-    pod({
-      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{ name: 'app', image: 'nginx', securityContext: { capabilities: { drop } } }],
-    }),
-  );
+  podReview({
+    securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [{ name: 'app', image: 'nginx', securityContext: { capabilities: { drop } } }],
+  });
+
+const APP_DROP = {
+  rule: 'capabilitiesDropAll',
+  subject: 'container "app"',
+  field: 'spec.containers[0].securityContext.capabilities.drop',
+};
 
 describe('rule capabilitiesDropAll', () => {
-  const restricted = policy({ preset: 'restricted' });
+  const restricted = policyOf({ preset: 'restricted' });
 
   it('is on under restricted: a container must drop exactly ALL', () => {
-    assert.equal(validate(dropping(['ALL']), restricted).response.allowed, true);
-    assert.deepEqual(
-      messageLines(validate(dropping(['NET_RAW', 'SYS_ADMIN']), restricted).response),
-      [
-        '- container "app": does not drop ALL capabilities. Fix: add "ALL" to spec.containers[0].securityContext.capabilities.drop',
+    assert.deepEqual(violationsOf(dropping(['ALL']), restricted), []);
+    assert.deepEqual(violationsOf(dropping(['NET_RAW', 'SYS_ADMIN']), restricted), [APP_DROP]);
+    assert.deepEqual(violationsOf(dropping(['all']), restricted), [APP_DROP], 'lower-case all');
+    assert.deepEqual(violationsOf(dropping(null), restricted), [APP_DROP], 'no drop list');
+  });
+
+  it('judges every container list', () => {
+    const pod = podReview({
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      initContainers: [{ name: 'setup', image: 'busybox' }],
+      containers: [
+        { name: 'app', image: 'nginx', securityContext: { capabilities: { drop: ['ALL'] } } },
       ],
-    );
-    assert.equal(
-      validate(dropping(['all']), restricted).response.allowed,
-      false,
-      'lower-case all is not ALL',
-    );
-    assert.equal(validate(dropping(null), restricted).response.allowed, false);
+      ephemeralContainers: [{ name: 'debugger', image: 'busybox' }],
+    });
+    assert.deepEqual(violationsOf(pod, restricted), [
+      {
+        rule: 'capabilitiesDropAll',
+        subject: 'init container "setup"',
+        field: 'spec.initContainers[0].securityContext.capabilities.drop',
+      },
+      {
+        rule: 'capabilitiesDropAll',
+        subject: 'ephemeral container "debugger"',
+        field: 'spec.ephemeralContainers[0].securityContext.capabilities.drop',
+      },
+    ]);
   });
 
   it('is off under baseline unless configured', () => {
-    assert.equal(validate(dropping([])).response.allowed, true);
-    assert.equal(
-      validate(dropping([]), policy({ rules: { capabilitiesDropAll: { enabled: true } } })).response
-        .allowed,
-      false,
+    assert.deepEqual(violationsOf(dropping([])), []);
+    assert.deepEqual(
+      violationsOf(dropping([]), policyOf({ rules: { capabilitiesDropAll: { enabled: true } } })),
+      [APP_DROP],
     );
   });
 });
