@@ -34,6 +34,12 @@ export const serverSchema = z
       .int()
       .min(1024)
       .default(8 * 1024 * 1024),
+    /**
+     * Connections held at once, those still in their TLS handshake included; Node closes any
+     * beyond at accept. An idle TLS connection costs about 70 KiB (one in its handshake 20 KiB),
+     * so the default holds at most ~35 MiB; each apiserver opens one per review in flight.
+     */
+    maxConnections: z.number().int().min(1).default(512),
     namespaceModes: z
       .object({
         /** Read the `runtime-guard.io/mode` label of namespaces through an informer (needs cluster access). */

@@ -3,6 +3,7 @@
  * not listen: tests drive it with inject(), and start-server.ts adds TLS and a socket.
  */
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
@@ -11,6 +12,7 @@ import { admissionRoutes } from './admission-routes.ts';
 import { clientErrorHandler, installErrorReplies } from './error-replies.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from './metrics.ts';
+import { TLS_HANDSHAKE_TIMEOUT_MS, watchTlsHandshakes } from './tls-handshakes.ts';
 
 /** The kube-apiserver keeps idle webhook connections for 90 s; closing ours later means it never reuses one we just closed. */
 export const IDLE_CONNECTION_TIMEOUT_MS = 120_000;
@@ -31,6 +33,8 @@ export interface BuildServerOptions {
   bodyLimitBytes?: number;
   /** Serve HTTPS with these options; without them, plain HTTP (for inject()). */
   https?: HttpsServerOptions | undefined;
+  /** Connections held at once, TLS handshakes included; Node closes any beyond at accept. */
+  maxConnections?: number | undefined;
   requireClientCertificate?: boolean | undefined;
   /** While true, every reply asks the client to close its connection, so it moves to another replica. */
   isShuttingDown?: () => boolean;
@@ -55,11 +59,24 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     forceCloseConnections: 'idle' as const,
   };
   const app = (options.https
-    ? Fastify({ ...common, https: options.https })
+    ? Fastify({
+        ...common,
+        https: { handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.https },
+      })
     : Fastify(common)) as unknown as FastifyInstance;
 
   // Headers are part of the request: the same 30 s (Node's default is 60 s).
   app.server.headersTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
+  if (options.maxConnections !== undefined) app.server.maxConnections = options.maxConnections;
+  if (options.https) {
+    const handshakes = watchTlsHandshakes(app.server as unknown as TlsServer, metrics, logger);
+    // server.close() waits for every socket, and these would only go at their deadline.
+    app.addHook('preClose', async () => {
+      const destroyed = handshakes.destroyPending();
+      if (destroyed > 0)
+        logger.info({ sockets: destroyed }, 'closed connections still in their TLS handshake');
+    });
+  }
   installErrorReplies(app, metrics);
   const { isShuttingDown } = options;
   if (isShuttingDown) {

@@ -95,6 +95,9 @@ export function describeRequestError(error: FastifyError, request: FastifyReques
  */
 export function clientErrorHandler(metrics: ServerMetrics, log: Logger) {
   return (error: Error & { code?: string; reason?: string }, socket: Socket): void => {
+    // Nobody left to answer: a client that reset its connection, or a TLS socket whose failed
+    // handshake tls-handshakes.ts has already destroyed and counted.
+    if (socket.destroyed) return;
     const statusCode =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? 408

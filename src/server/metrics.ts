@@ -27,6 +27,8 @@ export type ErrorType =
   | 'internal'
   | 'deadline_exceeded'
   | 'tls_handshake'
+  | 'tls_handshake_timeout'
+  | 'connection_limit'
   | 'certificate_reload'
   | 'config_reload'
   | 'namespace_watch';

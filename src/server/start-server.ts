@@ -119,15 +119,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     logger: log,
     bodyLimitBytes: settings.bodyLimitBytes,
+    maxConnections: settings.maxConnections,
     https: {
       cert: credentials.cert,
       key: credentials.key,
       minVersion: 'TLSv1.2',
       // The kube-apiserver speaks HTTP/1.1 to webhooks; say so instead of leaving it to chance.
       ALPNProtocols: ['http/1.1'],
-      // The apiserver's handshake takes milliseconds; a socket that never starts one goes after
-      // 10 s instead of Node's 120 s.
-      handshakeTimeout: 10_000,
       // How often expired requests are looked for (Node: every 30 s), so that the 30 s to send a
       // request is 30–35 s, not up to a minute.
       connectionsCheckingInterval: 5_000,
@@ -139,20 +137,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     requireClientCertificate: Boolean(credentials.ca),
     isShuttingDown: () => shuttingDown,
   });
-  const tlsServer = app.server as unknown as TlsServer;
-  tlsServer.on('tlsClientError', (error: NodeJS.ErrnoException) => {
-    metrics.errors.inc({ type: 'tls_handshake' });
-    // Refused handshakes (unknown CA, protocol) matter; sockets closed before any TLS are probes and scanners.
-    const level = error.code?.startsWith('ERR_SSL') ? 'warn' : 'debug';
-    log[level]({ error: error.message, code: error.code }, 'TLS handshake failed');
+  // Released once the socket has closed and the last request on it was answered.
+  app.addHook('onClose', async () => {
+    certificates?.stop();
+    configuration?.stop();
+    await namespaceModes?.stop();
   });
 
   try {
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
-    await namespaceModes?.stop();
+    await app.close();
     throw error;
   }
+  const tlsServer = app.server as unknown as TlsServer;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   certificates?.start(tlsServer, options.watch);
@@ -170,8 +168,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       'shutting down: readiness is false, draining',
     );
     if (drainSeconds > 0) await sleep(drainSeconds * 1000);
-    certificates?.stop();
-    configuration?.stop();
     const closed = app.close();
     const timeout = new AbortController();
     const outcome = await Promise.race([
@@ -189,7 +185,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       app.server.closeAllConnections();
       await closed;
     }
-    await namespaceModes?.stop();
     log.info('shutdown complete');
   };
 

@@ -97,3 +97,35 @@ test('a review in flight when the socket closes is answered, then the server is 
     code: 'ECONNREFUSED',
   });
 });
+
+test('closing the app releases the certificate and configuration reloaders (Fastify onClose)', async (t) => {
+  const certificates = await testCertificates();
+  const serving = await certificates.issue();
+  const directory = await temporaryDirectory(t);
+  const tls = { certFile: join(directory, 'tls.crt'), keyFile: join(directory, 'tls.key') };
+  await writeFile(tls.certFile, serving.cert);
+  await writeFile(tls.keyFile, serving.key);
+  const configPath = join(directory, 'runtime-guard.yaml');
+  const text = `server:\n  host: 127.0.0.1\n  port: 0\n  tls:\n    certFile: ${tls.certFile}\n    keyFile: ${tls.keyFile}\n`;
+  await writeFile(configPath, text);
+  const server = await startServer({
+    config: configFromObject({ server: { host: '127.0.0.1', port: 0, tls } }),
+    configFile: { path: configPath, text },
+    logger: pino({ level: 'silent' }),
+    watch: { pollMs: 0 },
+  });
+  const released: string[] = [];
+  for (const [name, reloader] of [
+    ['certificates', server.certificates],
+    ['configuration', server.configuration],
+  ] as const) {
+    assert.ok(reloader, `${name} reloader running`);
+    const stop = reloader.stop.bind(reloader);
+    reloader.stop = () => {
+      released.push(name);
+      stop();
+    };
+  }
+  await server.app.close();
+  assert.deepEqual(released.sort(), ['certificates', 'configuration']);
+});
