@@ -2,11 +2,13 @@
 # Builds kube-apiserver, kubectl and etcd from their Go modules into a cache
 # outside the repository, keyed by version:
 #
-#   ${RUNTIME_GUARD_CACHE:-$HOME/.cache/runtime-guard}/k8s/<k8s-version>/bin/{kube-apiserver,kubectl}
+#   ${RUNTIME_GUARD_CACHE:-$HOME/.cache/runtime-guard}/k8s/<k8s-version>/bin/{kube-apiserver,kubectl,kube-controller-manager}
 #   ${RUNTIME_GUARD_CACHE:-$HOME/.cache/runtime-guard}/etcd/<etcd-version>/bin/etcd
 #
-# If the binaries are already there it does nothing. Only needs `go` and
-# access to the Go module proxy; no Docker, no git clone of kubernetes.
+# If the binaries are already there it does nothing; a binary added later (as
+# kube-controller-manager was) is built alone, beside the cached ones. Only
+# needs `go` and access to the Go module proxy; no Docker, no git clone of
+# kubernetes.
 #
 # Environment:
 #   RUNTIME_GUARD_CACHE   cache root (default $HOME/.cache/runtime-guard)
@@ -27,12 +29,14 @@ K8S_DIR="${CACHE_ROOT}/k8s/${K8S_VERSION}"
 ETCD_DIR="${CACHE_ROOT}/etcd/${ETCD_VERSION}"
 KUBE_APISERVER="${K8S_DIR}/bin/kube-apiserver"
 KUBECTL="${K8S_DIR}/bin/kubectl"
+KUBE_CONTROLLER_MANAGER="${K8S_DIR}/bin/kube-controller-manager"
 ETCD="${ETCD_DIR}/bin/etcd"
 
 log() { printf '[k8s-build] %s\n' "$*" >&2; }
 
 print_env() {
   printf 'KUBE_APISERVER=%q\nKUBECTL=%q\nETCD=%q\n' "${KUBE_APISERVER}" "${KUBECTL}" "${ETCD}"
+  printf 'KUBE_CONTROLLER_MANAGER=%q\n' "${KUBE_CONTROLLER_MANAGER}"
 }
 
 if [[ "${1:-}" == "--print-env" ]]; then
@@ -40,7 +44,7 @@ if [[ "${1:-}" == "--print-env" ]]; then
   exit 0
 fi
 
-have_all() { [[ -x "${KUBE_APISERVER}" && -x "${KUBECTL}" && -x "${ETCD}" ]]; }
+have_all() { [[ -x "${KUBE_APISERVER}" && -x "${KUBECTL}" && -x "${KUBE_CONTROLLER_MANAGER}" && -x "${ETCD}" ]]; }
 
 if have_all; then
   log "already built (${K8S_VERSION}, etcd ${ETCD_VERSION}):"
@@ -110,13 +114,18 @@ EOF
 }
 
 build_k8s() {
-  if [[ -x "${KUBE_APISERVER}" && -x "${KUBECTL}" ]]; then
+  # Only the commands whose binary is missing: the others stay as cached.
+  local cmds=() name
+  for name in kube-apiserver kubectl kube-controller-manager; do
+    [[ -x "${K8S_DIR}/bin/${name}" ]] || cmds+=("${name}")
+  done
+  if [[ ${#cmds[@]} -eq 0 ]]; then
     log "kubernetes ${K8S_VERSION} already present"
     return
   fi
   local t0 mod="${WORK}/k8s-mod"
   t0=$(date +%s)
-  log "building kube-apiserver and kubectl ${K8S_VERSION} (k8s.io/kubernetes)"
+  log "building ${cmds[*]} ${K8S_VERSION} (k8s.io/kubernetes)"
   mkdir -p "${mod}" "${WORK}/k8s-bin"
 
   # k8s.io/kubernetes requires its staging modules (k8s.io/api, ...) at
@@ -178,17 +187,32 @@ build_k8s() {
     cd "${mod}"
     local t1
     t1=$(date +%s)
-    "${GO}" get "k8s.io/kubernetes/cmd/kube-apiserver@${K8S_VERSION}" "k8s.io/kubernetes/cmd/kubectl@${K8S_VERSION}"
+    local pkgs=() cmd
+    for cmd in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/${cmd}"); done
+    "${GO}" get "${pkgs[@]/%/@${K8S_VERSION}}"
     log "module resolution/download took $(elapsed "${t1}")"
     t1=$(date +%s)
     # Tags as in hack/lib/golang.sh for non-debug builds.
     "${GO}" build -trimpath -tags=selinux,notest,grpcnotrace \
       -ldflags="${ldflags}" \
-      -o "${WORK}/k8s-bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+      -o "${WORK}/k8s-bin/" "${pkgs[@]}"
     log "compile took $(elapsed "${t1}")"
   )
-  "${WORK}/k8s-bin/kube-apiserver" --version >&2
-  "${WORK}/k8s-bin/kubectl" version --client >&2
+  for cmd in "${cmds[@]}"; do
+    if [[ "${cmd}" == kubectl ]]; then
+      "${WORK}/k8s-bin/kubectl" version --client >&2
+    else
+      "${WORK}/k8s-bin/${cmd}" --version >&2
+    fi
+  done
+  # The cached binaries join the new ones (hard links, same filesystem), so the
+  # whole bin/ is still replaced by one rename.
+  for name in kube-apiserver kubectl kube-controller-manager; do
+    if [[ ! -e "${WORK}/k8s-bin/${name}" && -x "${K8S_DIR}/bin/${name}" ]]; then
+      ln "${K8S_DIR}/bin/${name}" "${WORK}/k8s-bin/${name}" 2>/dev/null ||
+        cp -p "${K8S_DIR}/bin/${name}" "${WORK}/k8s-bin/${name}"
+    fi
+  done
   install_dir "${WORK}/k8s-bin" "${K8S_DIR}"
   log "kubernetes built in $(elapsed "${t0}")"
 }
