@@ -15,6 +15,20 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A reader that stops early (`| head -c 10`) closes the pipe: its choice, not an error worth a
+ * stack trace, so EPIPE ends the write quietly. Node reports it twice, to the callback and
+ * then as an 'error' event, which must have a listener.
+ */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: NodeJS.ErrnoException | null) =>
+      error && error.code !== 'EPIPE' ? reject(error) : resolve();
+    process.stdout.once('error', settle);
+    process.stdout.write(text, settle);
+  });
+}
+
 /** Returns the exit code: 0 when a response was printed, 2 for unusable input or options. */
 export async function runReview(argv: string[]): Promise<number> {
   let args;
@@ -72,7 +86,7 @@ export async function runReview(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    process.stdout.write(`${JSON.stringify(result.review, null, 2)}\n`);
+    await writeStdout(`${JSON.stringify(result.review, null, 2)}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`runtime-guard review: ${(error as Error).message}\n`);

@@ -134,15 +134,29 @@ function withoutExcerpt(message: string): string {
   return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
-/** The apiserver never compresses a review; a compressed one would read as broken JSON. */
+/**
+ * The apiserver never compresses a review; a compressed one would read as broken JSON. Node's
+ * parser undoes a chunked Transfer-Encoding only, and passes any other coding (`gzip, chunked`)
+ * through as it came.
+ */
 function checkContentEncoding(request: FastifyRequest): void {
   const encoding = request.headers['content-encoding'];
-  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
-  throw new RequestError(
-    415,
-    'unsupported_media_type',
-    `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted: send the AdmissionReview uncompressed`,
-  );
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new RequestError(
+      415,
+      'unsupported_media_type',
+      `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted: send the AdmissionReview uncompressed`,
+    );
+  }
+  const transfer = request.headers['transfer-encoding'];
+  const codings = transfer?.split(',').map((coding) => coding.trim().toLowerCase()) ?? [];
+  if (codings.some((coding) => coding !== 'chunked')) {
+    throw new RequestError(
+      415,
+      'unsupported_media_type',
+      `Transfer-Encoding ${JSON.stringify(transfer?.slice(0, 40))} is not accepted: send the AdmissionReview uncompressed`,
+    );
+  }
 }
 
 function checkClientCertificate(request: FastifyRequest): void {

@@ -58,12 +58,14 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle' as const,
   };
+  // Node's own Host check answers a bare 400 that nobody counts; error-replies.ts makes the same check.
+  const http = { requireHostHeader: false };
   const app = (options.https
     ? Fastify({
         ...common,
-        https: { handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.https },
+        https: { ...http, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.https },
       })
-    : Fastify(common)) as unknown as FastifyInstance;
+    : Fastify({ ...common, http })) as unknown as FastifyInstance;
 
   // Headers are part of the request: the same 30 s (Node's default is 60 s).
   app.server.headersTimeout = REQUEST_RECEIVE_TIMEOUT_MS;

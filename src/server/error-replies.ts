@@ -131,6 +131,17 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
  * routes: it collects them to say, on a 404 or 405, what the server does serve.
  */
 export function installErrorReplies(app: FastifyInstance, metrics: ServerMetrics): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      reply.header('connection', 'close');
+      throw new RequestError(
+        400,
+        'bad_request',
+        'an HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)',
+      );
+    }
+  });
+
   const served: string[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat())

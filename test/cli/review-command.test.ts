@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -63,6 +64,21 @@ describe('runtime-guard review', () => {
         .allowed,
       true,
     );
+  });
+
+  it('stops quietly when the reader closes the pipe early (| head -c 10)', async () => {
+    // The write to a closed pipe raised EPIPE as an unhandled 'error' event: a stack trace on
+    // stderr and exit code 1.
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'runtime-guard.js'), 'review', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdin.end(denied);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 
   it('fails with a clear message on unreadable input', () => {

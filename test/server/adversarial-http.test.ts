@@ -470,6 +470,28 @@ describe('was the wrong error', () => {
     );
   });
 
+  test('a gzip body sent as Transfer-Encoding: gzip, chunked is refused for its coding, not as broken JSON', async (t) => {
+    // Node's parser undoes only the chunked coding and hands over the gzip bytes, which read
+    // as "the body is not valid JSON".
+    const { port } = await listening(t);
+    const gzip = gzipSync(JSON.stringify(privilegedReview()));
+    const socket = await rawConnection(port);
+    t.after(() => socket.destroy());
+    const answer = readResponses(socket, 1);
+    socket.write(
+      'POST /validate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+        'transfer-encoding: gzip, chunked\r\n\r\n',
+    );
+    socket.write(Buffer.concat([Buffer.from(`${gzip.length.toString(16)}\r\n`), gzip]));
+    socket.write('\r\n0\r\n\r\n');
+    const { responses } = await answer;
+    assert.deepEqual(statuses(responses), ['415']);
+    assert.match(
+      JSON.parse(responses[0]?.body ?? '{}').message,
+      /^Transfer-Encoding "gzip, chunked" is not accepted/,
+    );
+  });
+
   test('a gzip body is refused for its Content-Encoding, a byte order mark is not an "Unexpected token"', async () => {
     const { app } = server();
     const body = JSON.stringify(privilegedReview());
@@ -484,6 +506,35 @@ describe('was the wrong error', () => {
       assert.equal(bom.statusCode, 400);
       assert.match(bom.json<{ message: string }>().message, /byte order mark|BOM/i);
     }
+  });
+});
+
+describe('was a bare reply', () => {
+  test('an HTTP/1.1 request without Host gets the documented JSON 400, a metric and a log line', async (t) => {
+    // Node's own check (requireHostHeader) answered a bare 400 with no body, and Fastify never
+    // saw the request: nothing counted, nothing logged.
+    const log = capturingLogger();
+    const { port, metrics } = await listening(t, { logger: log.logger });
+    const socket = await rawConnection(port);
+    t.after(() => socket.destroy());
+    const answer = readResponses(socket, 1);
+    socket.write(requestBytes(JSON.stringify(privilegedReview()), { host: '' }));
+    const { responses } = await answer;
+    assert.deepEqual(statuses(responses), ['400']);
+    assert.match(responses[0]?.head ?? '', /connection: close/i);
+    const body = JSON.parse(responses[0]?.body || '{}') as Json;
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'message']);
+    assert.match(String(body['message']), /Host header/);
+    assert.equal(
+      metricValue(await metrics.registry.metrics(), 'runtime_guard_errors_total', {
+        type: 'bad_request',
+      }),
+      1,
+    );
+    assert.ok(
+      log.lines().some((line) => line['msg'] === 'request rejected' && line['statusCode'] === 400),
+      log.text(),
+    );
   });
 });
 
