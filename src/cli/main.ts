@@ -5,6 +5,7 @@ const USAGE = `usage: runtime-guard <command> [options]
 commands:
   review [--config FILE] [--mutate] [FILE|-]   answer one AdmissionReview offline
   serve  [--config FILE]                       run the webhook server (HTTPS)
+  check  [FILE|DIR|-]... [--fix] [-o FORMAT]   judge (and fix) manifests before they ship
   profile from-strace|record|merge|diff ...    custom seccomp profiles from strace traces`;
 
 async function main(argv: string[]): Promise<number> {
@@ -12,6 +13,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'review':
       return runReview(rest);
+    case 'check': {
+      const { runCheck } = await import('./check-command.ts');
+      return runCheck(rest);
+    }
     case 'serve': {
       const { runServe } = await import('./serve-command.ts');
       return runServe(rest);
