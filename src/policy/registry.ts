@@ -21,7 +21,10 @@ export const CHECKS: readonly Check[] = [
 
 const RULE_RANK = new Map(RULE_ORDER.map((id, rank) => [id, rank]));
 
-/** Every enabled check on one pod; violations ordered by container, then rule, then field. */
+/**
+ * Every enabled check on one pod; violations ordered by container, then rule, then as the check
+ * found them (in list order: `add[2]` before `add[10]`). The sort is stable.
+ */
 export function evaluatePod(pod: PodUnderReview, policy: Policy): Violation[] {
   const violations: Violation[] = [];
   for (const check of CHECKS) {
@@ -30,9 +33,6 @@ export function evaluatePod(pod: PodUnderReview, policy: Policy): Violation[] {
     for (const violation of check.evaluate(pod, policy)) violations.push(violation);
   }
   return violations.sort(
-    (a, b) =>
-      a.order - b.order ||
-      (RULE_RANK.get(a.rule) ?? 0) - (RULE_RANK.get(b.rule) ?? 0) ||
-      (a.field < b.field ? -1 : a.field > b.field ? 1 : 0),
+    (a, b) => a.order - b.order || (RULE_RANK.get(a.rule) ?? 0) - (RULE_RANK.get(b.rule) ?? 0),
   );
 }

@@ -241,7 +241,7 @@ const WORDING: Record<RuleId, WordingCase[]> = {
       pod: debugging({ seccompProfile: { type: 'Localhost', localhostProfile: 'old.json' } }),
       policy: ALLOWLIST,
       lines: [
-        `ephemeral container "debugger": inherits Localhost seccomp profile "old.json", which is not in the allowed list (profiles/*.json, vendor/**). ${POD_LOCALHOST_FIX}`,
+        'ephemeral container "debugger": inherits Localhost seccomp profile "old.json", which is not in the allowed list (profiles/*.json, vendor/**). Fix: set its own securityContext.seccompProfile to an allowed Localhost profile, or its type to RuntimeDefault',
       ],
     },
     ...(

@@ -25,15 +25,16 @@ export const capabilitiesAdded: Check = {
       added.forEach((raw, index) => {
         const cap = parseCapabilityName(raw);
         const field = `${listPath}[${index}]`;
-        const shown = cap.isCanonicalSpelling ? cap.canonical : `"${raw}" (${cap.canonical})`;
+        const quoted = JSON.stringify(raw);
+        const shown = cap.isCanonicalSpelling ? cap.canonical : `${quoted} (${cap.canonical})`;
         let problem: string | undefined;
         let fix = `remove ${JSON.stringify(raw)} from ${listPath}`;
         if (cap.canonical === 'ALL') problem = `adds ${shown}: every Linux capability`;
-        else if (!cap.isKnown) problem = `adds "${raw}", which is not a Linux capability`;
+        else if (!cap.isKnown) problem = `adds ${quoted}, which is not a Linux capability`;
         else if (!allowed.has(cap.canonical))
           problem = `adds capability ${shown}, which the ${policy.preset} policy does not allow`;
         else if (!cap.isCanonicalSpelling) {
-          problem = `spells capability "${raw}" in a form Kubernetes does not document`;
+          problem = `spells capability ${quoted} in a form Kubernetes does not document`;
           fix = `write ${cap.canonical} at ${field}`;
         }
         if (problem)

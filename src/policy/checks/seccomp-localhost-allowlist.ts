@@ -57,7 +57,10 @@ export const seccompLocalhostAllowlist: Check = {
         problem: unclean
           ? `${uses}, which is not a clean relative path (${unclean})`
           : `${uses}, which is not in the allowed list (${patterns.join(', ')})`,
-        fix: `set ${field} to an allowed profile, or ${formatFieldPath(site.path)}.type: RuntimeDefault`,
+        // A container added to a running pod cannot change the pod level: it sets its own.
+        fix: site.inherited
+          ? 'set its own securityContext.seccompProfile to an allowed Localhost profile, or its type to RuntimeDefault'
+          : `set ${field} to an allowed profile, or ${formatFieldPath(site.path)}.type: RuntimeDefault`,
       });
     }
     return violations;

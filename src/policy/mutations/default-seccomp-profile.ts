@@ -8,6 +8,7 @@
 import type { Policy } from '../policy.ts';
 import {
   mutableContainers,
+  podSeccompField,
   setContainerProfile,
   setPodSeccompProfile,
   type MutablePod,
@@ -23,7 +24,7 @@ export function applyDefaultSeccompProfile(
   if (!enabled || pod.spec.securityContext?.seccompProfile) return;
   if (pod.canChangePodLevel) {
     setPodSeccompProfile(pod, profile);
-    report.changes.push(`set spec.securityContext.seccompProfile to ${profile.type}`);
+    report.changes.push(`set ${podSeccompField(pod)} to ${profile.type}`);
     return;
   }
   for (const ref of mutableContainers(pod)) {

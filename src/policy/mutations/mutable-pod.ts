@@ -8,7 +8,7 @@ import type {
   SecurityContext,
 } from 'kubernetes-types/core/v1.js';
 import type { FieldEdit } from '../../json/field-edit.ts';
-import type { PathSegment } from '../../json/field-path.ts';
+import { formatFieldPath, type PathSegment } from '../../json/field-path.ts';
 import { CONTAINER_LISTS, walkContainers, type ContainerRef } from '../../workloads/containers.ts';
 import type { PodUnderReview } from '../pod-under-review.ts';
 
@@ -87,6 +87,11 @@ function writablePodSecurityContext(pod: MutablePod): PodSecurityContext {
     pod.written.add(pod.spec.securityContext);
   }
   return pod.spec.securityContext;
+}
+
+/** `spec.securityContext.seccompProfile`, or where the kind keeps it (`spec.template.spec…`). */
+export function podSeccompField(pod: MutablePod): string {
+  return formatFieldPath([...pod.specPath, 'securityContext', 'seccompProfile']);
 }
 
 export function setPodSeccompProfile(pod: MutablePod, profile: SeccompProfile): void {

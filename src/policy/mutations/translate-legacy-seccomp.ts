@@ -15,6 +15,7 @@ import {
 } from '../legacy-annotations.ts';
 import {
   findContainer,
+  podSeccompField,
   removeAnnotation,
   setContainerProfile,
   setPodSeccompProfile,
@@ -50,7 +51,7 @@ export function translateLegacySeccompAnnotations(
       );
       continue;
     }
-    const where = ref ? `${ref.label} seccompProfile` : 'spec.securityContext.seccompProfile';
+    const where = ref ? `${ref.label} seccompProfile` : podSeccompField(pod);
     const existing = ref
       ? ref.container.securityContext?.seccompProfile
       : pod.spec.securityContext?.seccompProfile;

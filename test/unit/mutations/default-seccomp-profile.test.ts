@@ -31,6 +31,21 @@ describe('mutation: default seccomp profile', () => {
     ]);
   });
 
+  it("sets a workload template's pod level and names that field", () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+    };
+    const result = mutatePod(reviewOf(deployment), policyOf());
+    const path = ['spec', 'template', 'spec', 'securityContext', 'seccompProfile'];
+    assert.deepEqual(result.edits, [{ op: 'set', path, value: RUNTIME_DEFAULT }]);
+    assert.deepEqual(result.changes, [
+      'set spec.template.spec.securityContext.seccompProfile to RuntimeDefault',
+    ]);
+  });
+
   it('adds under an existing securityContext without replacing it', () => {
     const object = pod({
       securityContext: { runAsNonRoot: true },

@@ -46,6 +46,11 @@ describe('rule capabilitiesAdded', () => {
     );
   });
 
+  it('lists a long add list in index order (add[2] before add[10])', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `MADE_UP_${i}`);
+    assert.deepEqual(violationsOf(adding(names)), atIndexes(...names.map((_, i) => i)));
+  });
+
   it('refuses all in lower case as ALL', () => {
     assert.deepEqual(violationsOf(adding(['all'])), atIndexes(0));
   });
