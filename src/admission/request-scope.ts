@@ -8,7 +8,7 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { jsonEqual } from '../json/json-equal.ts';
 import { valueAt } from '../json/values.ts';
-import type { PodUnderReview } from '../policy/pod-under-review.ts';
+import { wholePod, type PodUnderReview } from '../policy/pod-under-review.ts';
 import { exemptionReason } from '../workloads/exemption.ts';
 import { locatePod, type PodLocation } from '../workloads/kinds.ts';
 import { MalformedObjectError } from '../workloads/pod-shape.ts';
@@ -82,13 +82,7 @@ export function scopeRequest(
   const runtimeClass = exemptionReason({ runtimeClassName: now.spec.runtimeClassName }, exemptions);
   if (runtimeClass) return { action: 'skip', decision: 'exempt', reason: runtimeClass };
 
-  const pod: PodUnderReview = {
-    specPath: location.specPath,
-    metadataPath: location.metadataPath,
-    spec: now.spec,
-    annotations: now.annotations ?? {},
-    judgePodLevel: true,
-  };
+  const pod: PodUnderReview = wholePod(now);
   // The apiserver sends this subresource as an UPDATE only; anything else is judged whole.
   if (
     request.subResource === EPHEMERAL_SUBRESOURCE &&

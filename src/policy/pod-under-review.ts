@@ -1,6 +1,7 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { PathSegment } from '../json/field-path.ts';
 import { walkContainers, type ContainerRef } from '../workloads/containers.ts';
+import type { WorkloadPod } from '../workloads/read-workload-pod.ts';
 
 /** A pod spec to judge or mutate, and where it sits inside the object it came in. */
 export interface PodUnderReview {
@@ -18,6 +19,17 @@ export interface PodUnderReview {
    */
   judgePodLevel: boolean;
   onlyContainers?: ReadonlySet<string>;
+}
+
+/** A pod read out of a workload, judged whole (as on CREATE, a scan or a manifest check). */
+export function wholePod(read: WorkloadPod): PodUnderReview {
+  return {
+    specPath: read.location.specPath,
+    metadataPath: read.location.metadataPath,
+    spec: read.spec,
+    annotations: read.annotations ?? {},
+    judgePodLevel: true,
+  };
 }
 
 /**

@@ -17,29 +17,14 @@ import { parseConfigText } from '../../src/config/load-config.ts';
 import { mutatePod } from '../../src/policy/mutate.ts';
 import type { PodUnderReview } from '../../src/policy/pod-under-review.ts';
 import { evaluatePod } from '../../src/policy/registry.ts';
-import { readWorkloadPod } from '../../src/workloads/read-workload-pod.ts';
 import { corpusFiles, PRESETS, readFixtureHeader } from '../testdata/corpus.ts';
+import { reviewOf } from './policy-helpers.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'testdata');
 type Json = Record<string, unknown>;
 
-function podUnderReview(object: Json, config: ReviewConfig): PodUnderReview {
-  const apiVersion = String(object.apiVersion);
-  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
-  const pod = readWorkloadPod(
-    object,
-    { group, kind: String(object.kind) },
-    config.admission.extraKinds,
-  );
-  assert.ok(pod, `${String(object.kind)} carries a pod`);
-  return {
-    specPath: pod.location.specPath,
-    metadataPath: pod.location.metadataPath,
-    spec: pod.spec,
-    annotations: pod.annotations ?? {},
-    judgePodLevel: true,
-  };
-}
+const podUnderReview = (object: Json, config: ReviewConfig): PodUnderReview =>
+  reviewOf(object, config.admission.extraKinds);
 
 const found = (pod: PodUnderReview, config: ReviewConfig) =>
   evaluatePod(pod, config.policy)

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { reviewConfigFromObject } from '../../src/config/load-config.ts';
 import type { Policy, RuleId } from '../../src/policy/policy.ts';
-import type { PodUnderReview } from '../../src/policy/pod-under-review.ts';
+import { wholePod, type PodUnderReview } from '../../src/policy/pod-under-review.ts';
 import { evaluatePod } from '../../src/policy/registry.ts';
 import type { ExtraKinds } from '../../src/workloads/kinds.ts';
 import { readWorkloadPod } from '../../src/workloads/read-workload-pod.ts';
@@ -24,13 +24,7 @@ export function reviewOf(object: Json, extraKinds: ExtraKinds = new Map()): PodU
   const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
   const read = readWorkloadPod(object, { group, kind: String(object.kind) }, extraKinds);
   assert.ok(read, `${String(object.kind)} carries a pod`);
-  return {
-    specPath: read.location.specPath,
-    metadataPath: read.location.metadataPath,
-    spec: read.spec,
-    annotations: read.annotations ?? {},
-    judgePodLevel: true,
-  };
+  return wholePod(read);
 }
 
 /** A Pod with this spec (and annotations), under review. */
