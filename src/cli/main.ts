@@ -6,6 +6,7 @@ commands:
   review [--config FILE] [--mutate] [FILE|-]   answer one AdmissionReview offline
   serve  [--config FILE]                       run the webhook server (HTTPS)
   check  [FILE|DIR|-]... [--fix] [-o FORMAT]   judge (and fix) manifests before they ship
+  scan   [--kubeconfig FILE] [-n NS]... [-o FORMAT]  report what runs in a cluster, with fixes
   profile from-strace|record|merge|diff ...    custom seccomp profiles from strace traces`;
 
 async function main(argv: string[]): Promise<number> {
@@ -13,6 +14,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'review':
       return runReview(rest);
+    case 'scan': {
+      const { runScan } = await import('./scan-command.ts');
+      return runScan(rest);
+    }
     case 'check': {
       const { runCheck } = await import('./check-command.ts');
       return runCheck(rest);

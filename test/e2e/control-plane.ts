@@ -1,9 +1,10 @@
 // A real, minimal Kubernetes control plane for end-to-end tests: etcd plus
-// kube-apiserver (no kubelet, scheduler or controller-manager), with RBAC,
-// its own PKI and two kubeconfigs (admin and a namespaced "developer").
+// kube-apiserver (no kubelet or scheduler; kube-controller-manager on request,
+// so that Deployments create ReplicaSets and Pods), with RBAC, its own PKI and
+// two kubeconfigs (admin and a namespaced "developer").
 //
 // Library:  const cp = await startControlPlane(); ...; await cp.stop();
-// CLI:      node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH]
+// CLI:      node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH] [--controller-manager]
 //
 // Binaries come from the cache filled by scripts/k8s/build.sh (which this
 // module runs when they are missing).
@@ -27,6 +28,8 @@ export interface ControlPlaneBinaries {
   kubeApiserver: string;
   kubectl: string;
   etcd: string;
+  /** Only required (and built) with `controllerManager: true`. */
+  kubeControllerManager?: string;
 }
 
 export interface ControlPlaneOptions {
@@ -40,10 +43,18 @@ export interface ControlPlaneOptions {
   readyTimeoutMs?: number;
   /** Extra kube-apiserver flags, e.g. ["--v=4"]. */
   extraApiServerArgs?: string[];
+  /** Extra kube-controller-manager flags (with `controllerManager: true`). */
+  extraControllerManagerArgs?: string[];
   /** Keep the temp dir (logs, certs, kubeconfigs) after stop(). */
   keepDir?: boolean;
   /** Progress messages (default: silent). */
   log?: (message: string) => void;
+  /**
+   * Also run kube-controller-manager (default false): Deployments, Jobs and the rest then
+   * create their ReplicaSets and Pods, owner references and garbage collection are real, and
+   * every namespace gets its "default" ServiceAccount. Pods stay Pending (no kubelet).
+   */
+  controllerManager?: boolean;
 }
 
 export type KubectlResult = RunResult;
@@ -83,18 +94,30 @@ async function buildScriptPaths(): Promise<ControlPlaneBinaries> {
   const kubeApiserver = env.get('KUBE_APISERVER');
   const kubectl = env.get('KUBECTL');
   const etcd = env.get('ETCD');
+  const kubeControllerManager = env.get('KUBE_CONTROLLER_MANAGER');
   if (!kubeApiserver || !kubectl || !etcd)
     throw new Error(`unexpected output of ${BUILD_SCRIPT} --print-env`);
-  return { kubeApiserver, kubectl, etcd };
+  return {
+    kubeApiserver,
+    kubectl,
+    etcd,
+    ...(kubeControllerManager ? { kubeControllerManager } : {}),
+  };
 }
 
-/** Paths of kube-apiserver, kubectl and etcd; builds them if missing and allowed. */
+/** Paths of kube-apiserver, kubectl and etcd (and kube-controller-manager when asked); builds them if missing and allowed. */
 export async function resolveBinaries(
-  options: Pick<ControlPlaneOptions, 'build' | 'binaries' | 'log'> = {},
+  options: Pick<ControlPlaneOptions, 'build' | 'binaries' | 'log' | 'controllerManager'> = {},
 ): Promise<ControlPlaneBinaries> {
   const defaults = await buildScriptPaths();
   const bins: ControlPlaneBinaries = { ...defaults, ...options.binaries };
-  await ensureBuilt(BUILD_SCRIPT, Object.values(bins), {
+  const required = [bins.kubeApiserver, bins.kubectl, bins.etcd];
+  if (options.controllerManager) {
+    if (!bins.kubeControllerManager)
+      throw new Error(`${BUILD_SCRIPT} --print-env names no KUBE_CONTROLLER_MANAGER`);
+    required.push(bins.kubeControllerManager);
+  }
+  await ensureBuilt(BUILD_SCRIPT, required, {
     ...(options.build === false ? { build: false } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -190,6 +213,7 @@ interface Pki {
   serving: IssuedCert;
   admin: IssuedCert;
   developer: IssuedCert;
+  controllerManager: IssuedCert;
   serviceAccount: KeyPairPem;
 }
 
@@ -262,12 +286,15 @@ async function createPki(): Promise<Pki> {
   ]);
   const admin = await issue('CN=kubernetes-admin, O=system:masters', 'client');
   const developer = await issue('CN=developer, O=runtime-guard:developers', 'client');
+  // The identity the bootstrap RBAC policy grants kube-controller-manager.
+  const controllerManager = await issue('CN=system:kube-controller-manager', 'client');
   const serviceAccount = await newKeyPair();
   return {
     ca: { certPem: caCert.toString('pem') + '\n', keyPem: caKeys.privateKeyPem },
     serving,
     admin,
     developer,
+    controllerManager,
     serviceAccount,
   };
 }
@@ -670,6 +697,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         pki.developer,
         developerNamespace,
       ),
+      'controller-manager.kubeconfig': kubeconfig(
+        server,
+        pki.ca.certPem,
+        'system:kube-controller-manager',
+        pki.controllerManager,
+      ),
     };
     for (const [name, content] of Object.entries(files)) {
       await writeFile(path(name), content, {
@@ -747,6 +780,42 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log(`granting user "developer" ClusterRole edit in namespace ${developerNamespace}`);
     await setUpDeveloper(admin, developerNamespace);
 
+    if (options.controllerManager) {
+      log('starting kube-controller-manager');
+      const controllerManager = startProcess(
+        'kube-controller-manager',
+        binaries.kubeControllerManager as string,
+        [
+          `--kubeconfig=${path('controller-manager.kubeconfig')}`,
+          // Each controller under its own service account, with the bootstrap roles: the
+          // permissions of a real cluster, not system:masters.
+          '--use-service-account-credentials=true',
+          `--root-ca-file=${path('ca.crt')}`,
+          '--leader-elect=false',
+          // Nothing scrapes or probes it here; its readiness is the work it does (below).
+          '--secure-port=0',
+          '--controllers=*',
+          '--profiling=false',
+          ...(options.extraControllerManagerArgs ?? []),
+        ],
+        path('kube-controller-manager.log'),
+      );
+      procs.push(controllerManager);
+      // The serviceaccount controller's first act: every namespace gets "default".
+      await waitFor(
+        'kube-controller-manager (ServiceAccount default/default)',
+        deadline,
+        [etcd, apiserver, controllerManager],
+        async () => {
+          const res = await admin.request(
+            'GET',
+            `/api/v1/namespaces/${developerNamespace}/serviceaccounts/default`,
+          );
+          return res.status === 200;
+        },
+      );
+    }
+
     const adminKubeconfig = path('admin.kubeconfig');
     const developerKubeconfig = path('developer.kubeconfig');
     log(`control plane ready at ${server}`);
@@ -780,17 +849,19 @@ async function cli(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== 'up') {
     process.stderr.write(
-      'usage: node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH]\n' +
-        '  Starts etcd + kube-apiserver, prints KUBECONFIG, runs until SIGINT/SIGTERM.\n',
+      'usage: node test/e2e/control-plane.ts up [--namespace NAME] [--write-env PATH] [--controller-manager]\n' +
+        '  Starts etcd + kube-apiserver (+ kube-controller-manager), prints KUBECONFIG, runs until SIGINT/SIGTERM.\n',
     );
     return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;
   }
   let namespace: string | undefined;
   let envFile: string | undefined;
+  let controllerManager = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--namespace') namespace = rest[++i];
     else if (arg === '--write-env') envFile = rest[++i];
+    else if (arg === '--controller-manager') controllerManager = true;
     else {
       process.stderr.write(`unknown argument: ${String(arg)}\n`);
       return 2;
@@ -811,6 +882,7 @@ async function cli(argv: readonly string[]): Promise<number> {
 
   const cp = await startControlPlane({
     ...(namespace ? { developerNamespace: namespace } : {}),
+    controllerManager,
     log: (m) => process.stderr.write(`[control-plane] ${m}\n`),
   });
   if (!signalled) {
