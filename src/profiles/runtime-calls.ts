@@ -24,7 +24,7 @@ export interface RuntimeCallsData {
   traced: Record<string, string>;
   runtimes: Record<
     Runtime,
-    { noNewPrivileges: RuntimeCallsEvidence; privileged: RuntimeCallsEvidence }
+    { noNewPrivileges: RuntimeCallsEvidence; withoutNoNewPrivileges: RuntimeCallsEvidence }
   >;
 }
 
@@ -40,18 +40,18 @@ export interface TracedRuntime {
 export function deriveRuntimeCalls(traces: readonly TracedRuntime[]): RuntimeCallsData['runtimes'] {
   const empty = (): RuntimeCallsEvidence => ({ runs: 0, calls: {} });
   const runtimes = {
-    runc: { noNewPrivileges: empty(), privileged: empty() },
-    crun: { noNewPrivileges: empty(), privileged: empty() },
+    runc: { noNewPrivileges: empty(), withoutNoNewPrivileges: empty() },
+    crun: { noNewPrivileges: empty(), withoutNoNewPrivileges: empty() },
   };
   for (const trace of traces) {
     const evidence =
-      runtimes[trace.runtime][trace.noNewPrivileges ? 'noNewPrivileges' : 'privileged'];
+      runtimes[trace.runtime][trace.noNewPrivileges ? 'noNewPrivileges' : 'withoutNoNewPrivileges'];
     evidence.runs += 1;
     for (const name of trace.window.calls.keys())
       evidence.calls[name] = (evidence.calls[name] ?? 0) + 1;
   }
   for (const runtime of Object.values(runtimes)) {
-    for (const evidence of [runtime.noNewPrivileges, runtime.privileged]) {
+    for (const evidence of [runtime.noNewPrivileges, runtime.withoutNoNewPrivileges]) {
       evidence.calls = Object.fromEntries(
         Object.entries(evidence.calls).sort(([a], [b]) => a.localeCompare(b)),
       );
@@ -73,8 +73,8 @@ export function runtimeCallNames(
     const entry = RUNTIME_CALLS.runtimes[runtime];
     const settings =
       noNewPrivileges === undefined
-        ? [entry.noNewPrivileges, entry.privileged]
-        : [noNewPrivileges ? entry.noNewPrivileges : entry.privileged];
+        ? [entry.noNewPrivileges, entry.withoutNoNewPrivileges]
+        : [noNewPrivileges ? entry.noNewPrivileges : entry.withoutNoNewPrivileges];
     for (const evidence of settings)
       for (const name of Object.keys(evidence.calls)) names.add(name);
   }

@@ -61,6 +61,8 @@ interface OpenCall {
 interface CountTable {
   /** Start column of the syscall column, from the dashes under the header. */
   nameColumn: number;
+  /** Where the calls column is, when the table has one (-U may leave it out). */
+  callsColumn: { start: number; end: number } | undefined;
   mode: StraceMode | undefined;
   /** The dashes line before the total row has been seen. */
   closing: boolean;
@@ -139,12 +141,23 @@ export class StraceReader {
     if (header) {
       this.pendingHeader = undefined;
       if (DASHES.test(line)) {
-        const nameAt = header.text.indexOf('syscall');
-        const column = [...line.matchAll(/-+/g)].find(
-          (dashes) => nameAt >= dashes.index && nameAt < dashes.index + dashes[0].length,
-        );
-        if (column) {
-          this.table = { nameColumn: column.index, mode: this.tableMode, closing: false };
+        const spans = [...line.matchAll(/-+/g)].map((d) => ({
+          start: d.index,
+          end: d.index + d[0].length,
+        }));
+        const spanOf = (title: string) => {
+          const at = header.text.search(new RegExp(`(?:^| )${title}(?: |$)`));
+          const column = at < 0 ? -1 : at + (header.text[at] === ' ' ? 1 : 0);
+          return spans.find((span) => column >= span.start && column < span.end);
+        };
+        const name = spanOf('syscall');
+        if (name) {
+          this.table = {
+            nameColumn: name.start,
+            callsColumn: spanOf('calls'),
+            mode: this.tableMode,
+            closing: false,
+          };
           return true;
         }
       }
@@ -162,7 +175,13 @@ export class StraceReader {
         return true; // the total row
       }
       const name = /^(\S+)/.exec(line.slice(table.nameColumn))?.[1];
-      const calls = /(?:^|\s)(\d+)(?:\s|$)/.exec(line);
+      const span = table.callsColumn;
+      // A name longer than its column shifts the columns after it: then the number after it.
+      const calls =
+        (span ? /^\s*(\d+)\s*$/.exec(line.slice(span.start, span.end)) : null) ??
+        (span && span.start > table.nameColumn
+          ? /^\S+\s+(\d+)/.exec(line.slice(table.nameColumn))
+          : null);
       if (name && /^[a-z_][a-z0-9_]*(?:#64)?$/.test(name)) {
         this.sink.counted({
           name,
