@@ -493,7 +493,11 @@ export class Inspection {
         patch: patch ?? null,
         kubectl: {
           patch: patch ? patchLine(record.target, patch) : null,
-          restart: restartLine(record.target, sortedPods, jobsOf(sortedPods)) ?? null,
+          // Re-creating a bare pod with the patch replaces it already.
+          restart:
+            record.target.restart === 'recreate' && patch
+              ? null
+              : (restartLine(record.target, sortedPods, jobsOf(sortedPods)) ?? null),
         },
         pods: sortedPods,
         legacySeccompAnnotation: judged.legacySeccompAnnotation ?? null,
@@ -559,7 +563,10 @@ export class Inspection {
         patch: record.patch ?? null,
         kubectl: {
           patch: record.patch ? patchLine(record.target, record.patch) : null,
-          restart: restartLine(record.target, pods, jobs) ?? null,
+          restart:
+            record.target.restart === 'recreate' && record.patch
+              ? null
+              : (restartLine(record.target, pods, jobs) ?? null),
         },
       });
     }

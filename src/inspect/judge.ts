@@ -16,7 +16,7 @@ import { formatFieldPath, type PathSegment } from '../json/field-path.ts';
 import { legacySeccompAnnotationFor } from '../policy/legacy-annotations.ts';
 import { mutatePod } from '../policy/mutate.ts';
 import type { PodUnderReview } from '../policy/pod-under-review.ts';
-import type { Policy } from '../policy/policy.ts';
+import { RULE_ORDER, type Policy } from '../policy/policy.ts';
 import { evaluatePod } from '../policy/registry.ts';
 import type { Violation } from '../policy/violation.ts';
 import { containerAt, fixEdits, normalizeEdits } from './fix-edits.ts';
@@ -43,6 +43,8 @@ export interface TemplateJudgement {
   /** Every fix at once: the mutation, then the fixes of what it leaves; undefined when none. */
   patch: Operation[] | undefined;
 }
+
+const RULE_RANK = new Map(RULE_ORDER.map((id, rank) => [id, rank]));
 
 function startsWith(path: readonly PathSegment[], prefix: readonly PathSegment[]): boolean {
   return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
@@ -110,7 +112,8 @@ export function judgeTemplate(
   findings.sort(
     (a, b) =>
       a.violation.order - b.violation.order ||
-      (a.status === b.status ? 0 : a.status === 'refused' ? -1 : 1),
+      (RULE_RANK.get(a.violation.rule) ?? 0) - (RULE_RANK.get(b.violation.rule) ?? 0) ||
+      (a.violation.field < b.violation.field ? -1 : a.violation.field > b.violation.field ? 1 : 0),
   );
   const all: FieldEdit[] = [...mutation.edits];
   for (const v of after) all.push(...(fixEdits(v, mutated) ?? []));
