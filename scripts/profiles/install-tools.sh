@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the seccomp profile tests use: strace (to trace programs), runc and
-# crun (real OCI runtimes that load the generated profiles), busybox-static (the container's
-# programs), seccomp (libseccomp's scmp_sys_resolver, a second opinion on the syscall tables) and
-# the kernel headers the tables are generated from. Idempotent: installs only what is missing.
-# Needs root (or sudo) and apt; does nothing elsewhere but say so.
+# crun (real OCI runtimes that load the generated profiles), busybox-static (the container that
+# scripts/profiles/trace-runtimes.sh starts), seccomp (libseccomp's scmp_sys_resolver) and
+# linux-libc-dev (older kernel headers): two independent checks of our syscall tables.
+# Idempotent: installs only what is missing. Needs apt and root (or sudo); without apt it names
+# the packages and fails.
 set -e
-packages="strace runc crun busybox-static seccomp linux-libc-dev linux-libc-dev-arm64-cross"
+packages="strace runc crun busybox-static seccomp linux-libc-dev"
 missing=""
 for package in $packages; do
   if ! dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
