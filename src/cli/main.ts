@@ -7,6 +7,7 @@ commands:
   serve  [--config FILE]                       run the webhook server (HTTPS)
   check  [FILE|DIR|-]... [--fix] [-o FORMAT]   judge (and fix) manifests before they ship
   scan   [--kubeconfig FILE] [-n NS]... [-o FORMAT]  report what runs in a cluster, with fixes
+  audit  [--config FILE] [--report-api API]    keep a policy report per workload current, in the cluster
   profile from-strace|record|merge|diff ...    custom seccomp profiles from strace traces`;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,10 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { runServe } = await import('./serve-command.ts');
       return runServe(rest);
+    }
+    case 'audit': {
+      const { runAudit } = await import('./audit-command.ts');
+      return runAudit(rest);
     }
     case 'profile': {
       const { runProfile } = await import('./profile-command.ts');

@@ -1,0 +1,333 @@
+/**
+ * The audit loop: informers on namespaces, pods, every workload kind (extra kinds included) and
+ * our own reports; a queue of top workloads to evaluate; one worker that evaluates each through
+ * the scan's fold, builds its report and hands it to the writer, which writes only what
+ * changed. Only the leader's worker writes; a replica that is not leading keeps its caches warm
+ * and drops its queue. Becoming leader, a changed configuration and every resync start a full
+ * pass: every top workload queued once, and the reports of ours that describe no top workload
+ * any more deleted.
+ */
+import type { Logger } from 'pino';
+import type { InspectionSettings } from '../inspect/inspection.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { KubeApi } from '../kube/api-client.ts';
+import { NAMESPACES, PODS, type ApiResource } from '../kube/resources.ts';
+import type { AuditMetrics } from './audit-metrics.ts';
+import {
+  buildReport,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  reportName,
+  type ObjectReference,
+} from './build-report.ts';
+import { evaluateWorkload } from './evaluate-workload.ts';
+import { ObjectCache, type CachedObject, type WatchStarter } from './object-cache.ts';
+import type { ReportApi } from './report-api.ts';
+import { reportKey, type ReportWriter } from './report-writer.ts';
+import { WorkQueue } from './work-queue.ts';
+import { WorkloadIndex, type IndexedObject } from './workload-index.ts';
+
+export interface AuditControllerOptions {
+  api: KubeApi;
+  watcher: WatchStarter;
+  reportApi: ReportApi;
+  writer: ReportWriter;
+  /** Every workload kind to watch, built-in and extra, where the API server serves them. */
+  workloadResources: readonly ApiResource[];
+  /** The settings of the next evaluation (a reloaded configuration applies at once). */
+  settings(): InspectionSettings;
+  maxResults: number;
+  isLeader(): boolean;
+  metrics: AuditMetrics;
+  log: Logger;
+}
+
+const REPORT_PREFIX = 'runtime-guard-';
+
+function apiVersionOf(resource: ApiResource): string {
+  return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;
+}
+
+export class AuditController {
+  readonly #options: AuditControllerOptions;
+  readonly #index = new WorkloadIndex();
+  readonly #namespaces: ObjectCache;
+  readonly #caches: ObjectCache[] = [];
+  readonly #reportCaches: ObjectCache[] = [];
+  readonly #queue = new WorkQueue();
+  #synced = false;
+  #stopped = false;
+  #worker: Promise<void> = Promise.resolve();
+  #pass: { pending: Set<string>; startedAt: number } | undefined;
+  #passWaiters: (() => void)[] = [];
+
+  constructor(options: AuditControllerOptions) {
+    this.#options = options;
+    const { api, watcher, log, metrics } = options;
+    const onError = () => metrics.errors.inc({ type: 'watch' });
+    this.#namespaces = new ObjectCache(api, watcher, NAMESPACES, {
+      log,
+      onError,
+      handlers: {
+        onAdd: (ns) => this.#namespaceChanged(ns),
+        onUpdate: (ns, old) => {
+          if (JSON.stringify(ns.object.metadata) !== JSON.stringify(old.object.metadata))
+            this.#namespaceChanged(ns);
+        },
+      },
+    });
+    for (const resource of [...options.workloadResources, PODS]) {
+      this.#caches.push(
+        new ObjectCache(api, watcher, resource, {
+          log,
+          onError,
+          handlers: {
+            onAdd: (entry) => this.#objectChanged(resource, entry),
+            onUpdate: (entry) => this.#objectChanged(resource, entry),
+            onDelete: (entry) => this.#objectDeleted(entry),
+          },
+        }),
+      );
+    }
+    const { reportApi, writer } = options;
+    for (const kind of [reportApi.namespaced, reportApi.cluster]) {
+      const resource: ApiResource = {
+        group: reportApi.group,
+        version: reportApi.version,
+        kind: kind.kind,
+        plural: kind.plural,
+        namespaced: kind.namespaced,
+      };
+      this.#reportCaches.push(
+        new ObjectCache(api, watcher, resource, {
+          log,
+          onError,
+          labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+          handlers: {
+            onAdd: (entry) => writer.observe(entry.object, kind.namespaced),
+            onUpdate: (entry) => writer.observe(entry.object, kind.namespaced),
+            onDelete: (entry) => {
+              const [namespace, name] = entry.key.includes('/')
+                ? entry.key.split('/')
+                : [undefined, entry.key];
+              writer.forget(namespace, name ?? entry.key);
+            },
+          },
+        }),
+      );
+    }
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  #all(): ObjectCache[] {
+    return [this.#namespaces, ...this.#caches, ...this.#reportCaches];
+  }
+
+  /** Which informers have listed, and the last error of those that have not. */
+  cacheStatus(): { synced: string[]; waiting: string[] } {
+    const synced: string[] = [];
+    const waiting: string[] = [];
+    for (const cache of this.#all()) {
+      const name = cache.resource.group
+        ? `${cache.resource.plural}.${cache.resource.group}`
+        : cache.resource.plural;
+      if (cache.synced) synced.push(name);
+      else waiting.push(cache.lastError ? `${name} (${cache.lastError})` : name);
+    }
+    return { synced, waiting };
+  }
+
+  /** Starts the informers; the worker starts once every one has listed. */
+  start(): void {
+    for (const cache of this.#all()) cache.start();
+    void Promise.all(this.#all().map((cache) => cache.whenSynced())).then(() => {
+      if (this.#stopped) return;
+      this.#synced = true;
+      this.#options.metrics.cachesSynced.set(1);
+      this.#updateCacheSizes();
+      this.#options.log.info(
+        { objects: this.#index.size, reports: this.#options.writer.keys().length },
+        'caches synced',
+      );
+      this.#worker = this.#work();
+      if (this.#options.isLeader()) this.fullPass();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#queue.close();
+    for (const cache of this.#all()) cache.stop();
+    await this.#worker;
+  }
+
+  #updateCacheSizes(): void {
+    for (const cache of [this.#namespaces, ...this.#caches])
+      this.#options.metrics.cachedObjects.set({ resource: cache.resource.plural }, cache.size);
+  }
+
+  #enqueue(uid: string): void {
+    if (this.#stopped) return;
+    this.#queue.add(uid);
+    this.#options.metrics.queueDepth.set(this.#queue.depth);
+  }
+
+  #objectChanged(resource: ApiResource, entry: CachedObject): void {
+    const indexed = this.#index.put(resource, entry.uid, entry.object);
+    if (!this.#synced) return; // the first full pass covers it
+    const top = this.#index.topOf(indexed.uid);
+    if (top) this.#enqueue(top.uid);
+    // What became part of a workload above it (a pod whose ReplicaSet just arrived) loses its own report.
+    for (const below of this.#index
+      .treeOf(indexed)
+      .pods.concat(this.#index.treeOf(indexed).workloads)) {
+      if (
+        below.uid !== top?.uid &&
+        this.#options.writer.has(below.namespace || undefined, reportName(below))
+      )
+        this.#enqueue(below.uid);
+    }
+  }
+
+  #objectDeleted(entry: CachedObject): void {
+    const top = this.#index.topOf(entry.uid);
+    this.#index.remove(entry.uid);
+    // A deleted top workload's report goes with it (the garbage collector follows its owner reference).
+    if (this.#synced && top && top.uid !== entry.uid) this.#enqueue(top.uid);
+  }
+
+  #namespaceChanged(ns: CachedObject): void {
+    if (!this.#synced) return;
+    for (const top of this.#index.tops()) if (top.namespace === ns.key) this.#enqueue(top.uid);
+  }
+
+  /** Queues every top workload once, and the reports of ours whose workload is gone. */
+  fullPass(): void {
+    if (!this.#synced || this.#stopped) return;
+    const pending = new Set<string>();
+    for (const top of this.#index.tops()) pending.add(top.uid);
+    for (const key of this.#options.writer.keys()) {
+      const name = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
+      if (name.startsWith(REPORT_PREFIX)) {
+        const uid = name.slice(REPORT_PREFIX.length);
+        if (!this.#index.isTop(uid)) pending.add(uid);
+      }
+    }
+    this.#pass = { pending, startedAt: Date.now() };
+    this.#options.log.info({ workloads: pending.size }, 'full pass started');
+    for (const uid of pending) this.#enqueue(uid);
+    if (pending.size === 0) this.#passDone();
+  }
+
+  /** Resolves when the full pass under way (or the next one) is done. */
+  whenPassDone(): Promise<void> {
+    return new Promise((resolve) => this.#passWaiters.push(resolve));
+  }
+
+  #passDone(): void {
+    const pass = this.#pass;
+    if (!pass) return;
+    this.#pass = undefined;
+    const seconds = (Date.now() - pass.startedAt) / 1000;
+    this.#options.metrics.lastFullPass.set(Date.now() / 1000);
+    this.#options.metrics.fullPassDuration.set(seconds);
+    this.#options.log.info({ seconds }, 'full pass done');
+    for (const resolve of this.#passWaiters.splice(0)) resolve();
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const uid = await this.#queue.next();
+      if (uid === undefined) return;
+      try {
+        if (this.#options.isLeader()) await this.#process(uid);
+      } catch (error) {
+        this.#options.metrics.errors.inc({ type: 'write' });
+        this.#options.log.warn(
+          { uid, error: (error as Error).message },
+          'report not written; retried on the next change or pass',
+        );
+      } finally {
+        this.#queue.done(uid);
+        this.#options.metrics.queueDepth.set(this.#queue.depth);
+        if (this.#pass?.pending.delete(uid) && this.#pass.pending.size === 0) this.#passDone();
+        if (this.#queue.depth === 0) this.#updateCacheSizes();
+      }
+    }
+  }
+
+  #reportNamespaceOf(uid: string): string | undefined | null {
+    const name = REPORT_PREFIX + uid;
+    for (const key of this.#options.writer.keys()) {
+      if (key === name) return undefined;
+      if (key.endsWith(`/${name}`)) return key.slice(0, key.indexOf('/'));
+    }
+    return null;
+  }
+
+  async #process(uid: string): Promise<void> {
+    const { writer, metrics } = this.#options;
+    const entry = this.#index.get(uid);
+    if (!entry || !this.#index.isTop(uid)) {
+      const namespace = entry ? entry.namespace || undefined : this.#reportNamespaceOf(uid);
+      if (namespace === null) return;
+      const outcome = await writer.delete(namespace, REPORT_PREFIX + uid);
+      if (outcome === 'deleted') metrics.reportWrites.inc({ operation: 'delete' });
+      return;
+    }
+    const started = performance.now();
+    const built = this.#build(entry);
+    metrics.evaluationDuration.observe((performance.now() - started) / 1000);
+    metrics.workloadsEvaluated.inc();
+    if (!built) {
+      const outcome = await writer.delete(entry.namespace || undefined, reportName(entry));
+      if (outcome === 'deleted') metrics.reportWrites.inc({ operation: 'delete' });
+      return;
+    }
+    const outcome = await writer.write(built);
+    if (outcome === 'unchanged') metrics.reportsUnchanged.inc();
+    else metrics.reportWrites.inc({ operation: outcome === 'created' ? 'create' : 'update' });
+  }
+
+  #build(top: IndexedObject) {
+    const settings = this.#options.settings();
+    let verdict;
+    try {
+      verdict = evaluateWorkload(
+        this.#index.treeOf(top),
+        this.#namespaces.get(top.namespace)?.object,
+        settings,
+      );
+    } catch (error) {
+      this.#options.metrics.errors.inc({ type: 'evaluate' });
+      this.#options.log.error({ uid: top.uid, err: error }, 'evaluating a workload failed');
+      return undefined;
+    }
+    if (!verdict) return undefined;
+    const scope: ObjectReference = {
+      apiVersion: apiVersionOf(top.resource),
+      kind: top.resource.kind,
+      ...(top.namespace ? { namespace: top.namespace } : {}),
+      name: top.name,
+      uid: top.uid,
+    };
+    return buildReport(scope, verdict.workload, verdict.findings, {
+      api: this.#options.reportApi,
+      policy: settings.config.policy as Policy,
+      maxResults: this.#options.maxResults,
+      now: new Date(),
+    });
+  }
+
+  /** For tests and the benchmark: the key of the report of a workload. */
+  static reportKeyOf(namespace: string | undefined, uid: string): string {
+    return reportKey(namespace, REPORT_PREFIX + uid);
+  }
+}
