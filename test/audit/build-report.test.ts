@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { applyPatch, type Operation } from 'rfc6902';
 import {
   HASH_ANNOTATION,
@@ -63,7 +64,7 @@ describe('the report of a Deployment whose pods add SYS_ADMIN', () => {
     assert.equal(capability?.properties?.podNames, 'web-abc-0, web-abc-1, web-abc-2');
     assert.equal(capability?.properties?.container, 'c0');
     assert.equal(capability?.severity, 'high');
-    const template = ((deploy?.object.spec as Json).template as Json).spec as Json;
+    const template = ((deploy?.object.spec as Json).template as Json).spec as unknown as PodSpec;
     const expected = evaluatePod(
       {
         specPath: ['spec', 'template', 'spec'],
