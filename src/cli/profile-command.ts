@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -11,6 +11,7 @@ import {
   reportFindings,
   type GenerateOptions,
 } from '../profiles/generate-profile.ts';
+import { describeSync, syncProfiles, watchProfiles } from '../profiles/install-profiles.ts';
 import { diffProfiles } from '../profiles/profile-diff.ts';
 import { mergeProfiles } from '../profiles/profile-merge.ts';
 import { RUNTIMES, type Runtime } from '../profiles/runtime-calls.ts';
@@ -48,6 +49,8 @@ export const PROFILE_USAGE = `usage: runtime-guard profile <command> [options]
   record [options] -- COMMAND ARGS   run COMMAND under strace -f, then make its profile
   merge PROFILE... [--format oci|spo] [--name NAME] [--namespace NS] [--out FILE]
   diff PROFILE [--against runtime-default|FILE] [--json]
+  install --from DIR --to DIR [--watch]   copy valid profiles into a seccomp directory (what
+                                     the chart's DaemonSet runs on every node)
 options of from-strace and record:
 ${GENERATE_OPTIONS}
   --trace FILE            (record) keep the trace in FILE
@@ -373,6 +376,48 @@ async function diff(argv: string[]): Promise<number> {
   return result.beyond.length > 0 || result.looser.length > 0 ? 1 : 0;
 }
 
+async function install(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    watch: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${PROFILE_USAGE}\n`);
+    return 0;
+  }
+  if (!values.from || !values.to || positionals.length > 0) {
+    throw new UsageError('install needs --from DIR and --to DIR, and nothing else');
+  }
+  const log = (line: string) => process.stderr.write(`runtime-guard profile install: ${line}\n`);
+  for (const directory of [values.from, values.to]) {
+    try {
+      await readdir(directory);
+    } catch (error) {
+      throw new TraceInputError(
+        `cannot read ${directory}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+  }
+  if (values.watch) {
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    log(`watching ${values.from}, installing into ${values.to}`);
+    await watchProfiles(values.from, values.to, { signal: stop.signal, log });
+    log('stopped');
+    return 0;
+  }
+  const result = await syncProfiles(values.from, values.to);
+  for (const line of describeSync(result)) log(line);
+  log(
+    `${result.written.length} written, ${result.unchanged.length} unchanged, ${result.removed.length} removed, ${result.refused.length} refused`,
+  );
+  return result.refused.length > 0 ? 2 : 0;
+}
+
 /** Returns the exit code: 0 done, 1 (diff) wider than the other profile, 2 unusable input. */
 export async function runProfile(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -386,6 +431,8 @@ export async function runProfile(argv: string[]): Promise<number> {
         return await merge(rest);
       case 'diff':
         return await diff(rest);
+      case 'install':
+        return await install(rest);
       case '-h':
       case '--help':
         process.stdout.write(`${PROFILE_USAGE}\n`);
