@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import AjvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { checkManifests } from '../../src/manifests/check-manifests.ts';
@@ -24,8 +24,8 @@ export function sarifValidator() {
     ),
   ) as Record<string, unknown>;
   // The schema's language pattern is no valid Unicode-mode regular expression.
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  ajvFormats.default(ajv);
   return ajv.compile(schema);
 }
 
