@@ -493,9 +493,9 @@ export class Inspection {
         patch: patch ?? null,
         kubectl: {
           patch: patch ? patchLine(record.target, patch) : null,
-          // Re-creating a bare pod with the patch replaces it already.
+          // Re-creating the object with the patch (a Pod, a Job) replaces its pods already.
           restart:
-            record.target.restart === 'recreate' && patch
+            record.target.recreate && patch
               ? null
               : (restartLine(record.target, sortedPods, jobsOf(sortedPods)) ?? null),
         },
@@ -564,7 +564,7 @@ export class Inspection {
         kubectl: {
           patch: record.patch ? patchLine(record.target, record.patch) : null,
           restart:
-            record.target.restart === 'recreate' && record.patch
+            record.target.recreate && record.patch
               ? null
               : (restartLine(record.target, pods, jobs) ?? null),
         },

@@ -19,7 +19,8 @@ import type { PodUnderReview } from '../policy/pod-under-review.ts';
 import { RULE_ORDER, type Policy } from '../policy/policy.ts';
 import { evaluatePod } from '../policy/registry.ts';
 import type { Violation } from '../policy/violation.ts';
-import { containerAt, fixEdits, normalizeEdits } from './fix-edits.ts';
+import { walkContainers } from '../workloads/containers.ts';
+import { fixEdits, normalizeEdits } from './fix-edits.ts';
 import { parseFieldPath } from './parse-field-path.ts';
 
 export interface JudgedViolation {
@@ -57,7 +58,11 @@ function judged(v: Violation, pod: PodUnderReview): JudgedViolation {
     : startsWith(path, pod.metadataPath)
       ? `metadata:${formatFieldPath(path.slice(pod.metadataPath.length))}`
       : v.field;
-  const container = containerAt(pod, path)?.container.name;
+  // By position, not path: an annotation's violation names its container too.
+  const container =
+    v.order === 0
+      ? undefined
+      : walkContainers(pod.spec, pod.specPath).find((ref) => ref.order === v.order)?.container.name;
   const legacy =
     v.rule === 'seccompRequired' && v.problem.startsWith('has no seccomp profile') && container
       ? legacySeccompAnnotationFor(pod.annotations, container)

@@ -52,7 +52,10 @@ h3 { font-size: 1.05rem; margin: 1.5rem 0 .4rem; }
 .meta { color: var(--muted); margin: 0 0 1rem; }
 .total { font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; }
-th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #ddd; }
+th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }
+table.findings { table-layout: fixed; }
+table.findings col.c-container { width: 11%; } table.findings col.c-rule { width: 14%; }
+table.findings col.c-status { width: 12%; } table.findings col.c-what { width: 38%; } table.findings col.c-fix { width: 25%; }
 th { font-weight: 600; border-bottom: 2px solid #999; }
 td.num { text-align: right; }
 code, pre { font: 12.5px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
@@ -98,7 +101,7 @@ function workloadSection(w: WorkloadSummary, findings: readonly Finding[]): stri
     .filter((f) => f.legacySeccompAnnotation)
     .map(
       (f) =>
-        `<p class="callout">${e(f.subject)} carries the legacy annotation <code>${e(f.legacySeccompAnnotation?.key ?? '')}: ${e(f.legacySeccompAnnotation?.value ?? '')}</code> but no seccompProfile field: Kubernetes ignores the annotation since 1.27, so ${f.pods.length > 0 ? `its ${f.pods.length} running pod${f.pods.length === 1 ? '' : 's'} run` : 'its pods would run'} with no syscall filter at all.</p>`,
+        `<p class="callout">${e(f.subject)} carries the legacy annotation <code>${e(f.legacySeccompAnnotation?.key ?? '')}: ${e(f.legacySeccompAnnotation?.value ?? '')}</code> but no seccompProfile field: Kubernetes ignores the annotation since 1.27, so ${f.pods.length === 1 ? 'its running pod runs' : f.pods.length > 1 ? `its ${f.pods.length} running pods run` : 'its pods would run'} with no syscall filter at all.</p>`,
     )
     .join('');
   const lines = [w.kubectl.patch, w.kubectl.restart].filter((l): l is string => l !== null);
@@ -106,7 +109,7 @@ function workloadSection(w: WorkloadSummary, findings: readonly Finding[]): stri
     lines.length > 0
       ? `<p class="label">Fix the whole workload (paste into a shell):</p><pre>${lines.map(e).join('\n')}</pre>`
       : '';
-  return `<section class="workload"><h3>${e(where(w.resource))} ${badge(w.status)}</h3><p class="label">${e(w.resource.apiVersion)} · ${w.pods} running pod${w.pods === 1 ? '' : 's'} · ${findings.length} finding${findings.length === 1 ? '' : 's'}</p>${legacy}<table><thead><tr><th>Container</th><th>Rule</th><th>Status</th><th>What is wrong</th><th>Fix</th></tr></thead><tbody>${findings.map(findingRow).join('')}</tbody></table>${fixes}</section>`;
+  return `<section class="workload"><h3>${e(where(w.resource))} ${badge(w.status)}</h3><p class="label">${e(w.resource.apiVersion)} · ${w.pods} running pod${w.pods === 1 ? '' : 's'} · ${findings.length} finding${findings.length === 1 ? '' : 's'}</p>${legacy}<table class="findings"><colgroup><col class="c-container"><col class="c-rule"><col class="c-status"><col class="c-what"><col class="c-fix"></colgroup><thead><tr><th>Container</th><th>Rule</th><th>Status</th><th>What is wrong</th><th>Fix</th></tr></thead><tbody>${findings.map(findingRow).join('')}</tbody></table>${fixes}</section>`;
 }
 
 export function renderHtml(report: ScanReport): string {

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { applyPatch, type Operation } from 'rfc6902';
 import { parseAllDocuments } from 'yaml';
 import { loadConfigFile } from '../../src/config/load-config.ts';
-import type { Finding, ScanReport } from '../../src/inspect/report-schema.ts';
+import type { Finding, JsonPatch, ScanReport } from '../../src/inspect/report-schema.ts';
 import { readFixtureHeader, PRESETS } from '../testdata/corpus.ts';
 import { fold, namespace, type Json } from './support.ts';
 
@@ -29,7 +29,7 @@ const ruleField = (f: Pick<Finding, 'rule' | 'field'>) => `${f.rule} ${f.field}`
 const isEphemeral = (item: string) =>
   item.split(' ')[1]?.startsWith('spec.ephemeralContainers') ?? false;
 
-function applied(object: Json, patch: readonly Operation[]): Json {
+function applied(object: Json, patch: JsonPatch): Json {
   const copy = structuredClone(object);
   const errors = applyPatch(copy, patch as Operation[]);
   assert.deepEqual(
