@@ -116,7 +116,7 @@ files, port and exempt release namespace are the chart's.
 {{- $config := dict
   "preset" $c.preset
   "mode" $c.mode
-  "rules" $c.rules
+  "rules" (include "runtime-guard.profiles.rules" . | fromYaml)
   "mutation" $c.mutation
   "exemptions" (dict
     "namespaces" $exempt
