@@ -437,6 +437,11 @@ export interface WebhookConfigurationOptions {
   /** Unset: the chart's default. */
   validatingFailurePolicy?: FailurePolicy;
   mutatingFailurePolicy?: FailurePolicy;
+  /**
+   * The chart's `config` (default {@link E2E_POLICY}): its matchConditions are generated from it,
+   * so it must be the policy the webhook process runs.
+   */
+  policy?: Record<string, unknown>;
 }
 
 export interface KubeObject {
@@ -499,6 +504,8 @@ export async function renderWebhookConfigurations(
     `webhook.url=${options.url}`,
     '--set-string',
     `webhook.caBundle=${base64(options.caBundlePem)}`,
+    '--set-json',
+    `config=${JSON.stringify(options.policy ?? E2E_POLICY)}`,
     '--show-only',
     'templates/webhooks.yaml',
   ];

@@ -325,10 +325,10 @@ function caseOf(generated: Json, shape: RequestShape): Case {
   const request = { ...(review['request'] as Json) };
   delete request['object'];
   delete request['oldObject'];
-  // The apiserver's `request` always has subResource, empty when there is none.
+  // The apiserver's `request` leaves empty fields out: no subResource when there is none.
   return {
     review,
-    activation: { object, oldObject: oldObject ?? null, request: { ...request, subResource } },
+    activation: { object, oldObject: oldObject ?? null, request },
   };
 }
 

@@ -28,6 +28,7 @@ the object (the apiserver reinvokes only webhooks it called): see the chart READ
 ) }}
 {{- end }}
 
+{{- /* request.subResource is absent, not empty, when the request has none. */}}
 {{- define "runtime-guard.cel.isPod" -}}
 (request.kind.group == '' && request.kind.kind == 'Pod')
 {{- end }}
@@ -118,7 +119,7 @@ for SPEC only.
 {{- /* The UPDATEs runtime-guard skips on both endpoints, where CEL can say so exactly. */}}
 {{- define "runtime-guard.cel.skippedUpdates" -}}
 - name: ephemeral-container-added
-  expression: {{ printf "!(%s && request.operation == 'UPDATE' && request.subResource == 'ephemeralcontainers') || has(object.spec.ephemeralContainers) && object.spec.ephemeralContainers.exists(c, oldObject == null || !has(oldObject.spec.ephemeralContainers) || !oldObject.spec.ephemeralContainers.exists(o, o.name == c.name))" (include "runtime-guard.cel.isPod" .) | quote }}
+  expression: {{ printf "!(%s && request.operation == 'UPDATE' && (has(request.subResource) && request.subResource == 'ephemeralcontainers')) || has(object.spec.ephemeralContainers) && object.spec.ephemeralContainers.exists(c, oldObject == null || !has(oldObject.spec.ephemeralContainers) || !oldObject.spec.ephemeralContainers.exists(o, o.name == c.name))" (include "runtime-guard.cel.isPod" .) | quote }}
 {{- range include "runtime-guard.cel.templateKinds" . | fromJsonArray }}
 {{- $old := replace "object." "oldObject." .path }}
 - name: {{ printf "%s-changed" .name }}
@@ -135,7 +136,7 @@ for SPEC only.
 {{- else }}
 - name: pod-created-or-debugged
   # A pod's spec is only mutated on CREATE and through pods/ephemeralcontainers.
-  expression: {{ printf "!(%s && request.operation == 'UPDATE' && request.subResource != 'ephemeralcontainers' && oldObject != null)" (include "runtime-guard.cel.isPod" .) | quote }}
+  expression: {{ printf "!(%s && request.operation == 'UPDATE' && !(has(request.subResource) && request.subResource == 'ephemeralcontainers') && oldObject != null)" (include "runtime-guard.cel.isPod" .) | quote }}
 {{- include "runtime-guard.cel.skippedUpdates" . | nindent 0 }}
 - name: pod-needs-mutation
   expression: {{ printf "!%s || !has(object.spec) || !(%s)" (include "runtime-guard.cel.isPod" .) (include "runtime-guard.cel.podUnchanged" (list . "object.spec" "object.metadata")) | quote }}
@@ -154,5 +155,5 @@ for SPEC only.
 {{- $kept := "(!has(%[1]s.metadata.annotations) || %[1]s.metadata.annotations.all(k, !(%[3]s) || has(%[2]s.metadata.annotations) && k in %[2]s.metadata.annotations && %[2]s.metadata.annotations[k] == %[1]s.metadata.annotations[k]))" }}
 - name: pod-judged-fields-changed
   # The pod fields and legacy annotations a rule reads (request-scope.ts, JUDGED_POD_FIELDS).
-  expression: {{ printf "!(%s && request.operation == 'UPDATE' && request.subResource != 'ephemeralcontainers' && oldObject != null) || %s.exists(f, (f in object.spec) != (f in oldObject.spec) || f in object.spec && object.spec[f] != oldObject.spec[f]) || !(%s && %s)" (include "runtime-guard.cel.isPod" .) $fields (printf $kept "object" "oldObject" $prefixes) (printf $kept "oldObject" "object" $prefixes) | quote }}
+  expression: {{ printf "!(%s && request.operation == 'UPDATE' && !(has(request.subResource) && request.subResource == 'ephemeralcontainers') && oldObject != null) || %s.exists(f, (f in object.spec) != (f in oldObject.spec) || f in object.spec && object.spec[f] != oldObject.spec[f]) || !(%s && %s)" (include "runtime-guard.cel.isPod" .) $fields (printf $kept "object" "oldObject" $prefixes) (printf $kept "oldObject" "object" $prefixes) | quote }}
 {{- end }}
