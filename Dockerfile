@@ -31,5 +31,5 @@ EXPOSE 8443
 # under load (RSS 245 MiB on the typical pod); in a container with a 256 MiB limit, Node.js
 # sizes it from the limit and picks 1 MiB, and parsing a large pod then costs 2.5 x the CPU.
 # BENCHMARKS.md has the measurements; npm start uses the same flag.
-ENTRYPOINT ["node", "--max-semi-space-size=8", "bin/runtime-guard.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size-percentage=50", "bin/runtime-guard.js"]
 CMD ["serve"]

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+export const DEFAULT_BODY_LIMIT_BYTES = 2 * 3 * 1024 * 1024 + 256 * 1024;
+export const DEFAULT_MAX_BYTES_IN_FLIGHT = 96 * 1024 * 1024;
+
 export const serverSchema = z
   .object({
     host: z.string().min(1).default('0.0.0.0'),
@@ -28,12 +31,27 @@ export const serverSchema = z
         message:
           'clientCAFile needs certFile and keyFile: client certificates are checked with a configured serving certificate only',
       }),
-    /** Largest AdmissionReview body accepted. An UPDATE carries object and oldObject, each up to ~1.5 MiB (3 MiB at the apiserver's request limit). */
-    bodyLimitBytes: z
+    /**
+     * Largest AdmissionReview body accepted: what the kube-apiserver can send. An UPDATE carries
+     * object and oldObject. Each is at most 3 MiB of JSON: the apiserver refuses request bodies
+     * over 3 MiB, and etcd objects over 1.5 MiB, whose JSON is 1.3–1.55 times their protobuf size
+     * for real pods (measured with k8s.io/api; up to 2.3 for lists of tiny entries). Two such
+     * objects and 256 KiB for the rest of the review (kinds, userInfo, options): 6.25 MiB.
+     */
+    bodyLimitBytes: z.number().int().min(1024).default(DEFAULT_BODY_LIMIT_BYTES),
+    /**
+     * Memory that admission requests being read, parsed and answered may hold together, as
+     * estimated from each body before it is parsed (src/server/json-cost.ts: 13–16 bytes per
+     * byte for real pods, up to 66 for the worst JSON). A request that does not fit waits up to
+     * a second, then gets 429 with Retry-After; one that would not fit alone gets 413. The
+     * default fits the largest real review (a 6.25 MiB UPDATE of pods, ~85 MiB estimated) in the
+     * V8 heap the image gives a 256 MiB container; raise both together.
+     */
+    maxBytesInFlight: z
       .number()
       .int()
-      .min(1024)
-      .default(8 * 1024 * 1024),
+      .min(1024 * 1024)
+      .default(DEFAULT_MAX_BYTES_IN_FLIGHT),
     /**
      * Connections held at once, those still in their TLS handshake included; Node closes any
      * beyond at accept. An idle TLS connection costs about 70 KiB (one in its handshake 20 KiB),

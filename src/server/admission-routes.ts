@@ -1,7 +1,7 @@
 /**
- * POST /validate and POST /mutate: the HTTP side of one review. The body is parsed here, the
- * review itself is src/admission's; what is left is to pick the namespace's mode, count, log
- * one line, and answer.
+ * POST /validate and POST /mutate: the HTTP side of one review. The body is read and parsed
+ * within the memory budget by review-body.ts, the review itself is src/admission's; what is left
+ * is to count, log one line, and answer.
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +12,7 @@ import { RequestError } from './error-replies.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
 import { parseGoDuration } from './request-timeout.ts';
+import type { ReviewBodyReader } from './review-body.ts';
 
 export interface AdmissionRoutesOptions {
   /** Read on every review, so a reloaded configuration applies to the next one. */
@@ -20,22 +21,22 @@ export interface AdmissionRoutesOptions {
   metrics: ServerMetrics;
   /** Answer only clients whose certificate TLS verified against the configured client CA. */
   requireClientCertificate?: boolean | undefined;
+  /** Reads bodies within the server's memory budget. */
+  bodies: ReviewBodyReader;
 }
 
 const ENDPOINTS: readonly Endpoint[] = ['validate', 'mutate'];
 
 export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, options) => {
-  const { metrics } = options;
+  const { metrics, bodies } = options;
 
   // The apiserver always sends application/json; any other type is a client's mistake (415).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    async (request: FastifyRequest, payload: NodeJS.ReadableStream) =>
+      bodies.read(request, payload),
+  );
 
   for (const endpoint of ENDPOINTS) {
     app.post<{ Querystring: Record<string, unknown> }>(
@@ -46,6 +47,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
           reply.raw.once('close', () => metrics.reviewsInFlight.dec({ endpoint }));
           if (options.requireClientCertificate) checkClientCertificate(request);
           checkContentEncoding(request);
+          await bodies.reserve(request, reply);
         },
         onResponse: async (_request, reply) => {
           metrics.reviewDuration.observe({ endpoint }, reply.elapsedTime / 1000);
@@ -106,32 +108,6 @@ function answerReview(
   }
   request.log.info(decisionLogFields(outcome, durationMs), 'admission review');
   return result.review;
-}
-
-export function parseJsonBody(body: string): unknown {
-  // A byte order mark is no JSON, but it is no mistake worth refusing a review for either.
-  const text = body.startsWith('\uFEFF') ? body.slice(1) : body;
-  if (text.trim() === '') {
-    throw new RequestError(
-      400,
-      'malformed_json',
-      'the body is empty: send an AdmissionReview as JSON',
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RequestError(
-      400,
-      'malformed_json',
-      `the body is not valid JSON: ${withoutExcerpt((error as Error).message)}`,
-    );
-  }
-}
-
-/** V8 quotes part of the input in some JSON errors; that part could hold a secret, so it goes. */
-function withoutExcerpt(message: string): string {
-  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /**

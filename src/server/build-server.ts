@@ -6,12 +6,15 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_MAX_BYTES_IN_FLIGHT } from '../config/server-schema.ts';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
 import type { ReviewConfig } from '../admission/settings.ts';
 import { admissionRoutes } from './admission-routes.ts';
 import { clientErrorHandler, installErrorReplies } from './error-replies.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { createServerMetrics, metricsRoutes, type ServerMetrics } from './metrics.ts';
+import { MemoryBudget } from './memory-budget.ts';
+import { BUDGET_WAIT_MS, ReviewBodyReader } from './review-body.ts';
 import { TLS_HANDSHAKE_TIMEOUT_MS, watchTlsHandshakes } from './tls-handshakes.ts';
 
 /** The kube-apiserver keeps idle webhook connections for 90 s; closing ours later means it never reuses one we just closed. */
@@ -20,7 +23,7 @@ export const IDLE_CONNECTION_TIMEOUT_MS = 120_000;
 /** The longest a request may take to arrive: the apiserver waits 30 s at most for a webhook. */
 export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 
-export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_BODY_LIMIT_BYTES } from '../config/server-schema.ts';
 
 export interface BuildServerOptions {
   /** The policy and admission settings for the next review (a reloaded file applies at once). */
@@ -31,6 +34,8 @@ export interface BuildServerOptions {
   /** Default: silent. */
   logger?: Logger;
   bodyLimitBytes?: number;
+  /** Memory admission requests may hold together while read, parsed and answered (memory-budget.ts). */
+  maxBytesInFlight?: number;
   /** Serve HTTPS with these options; without them, plain HTTP (for inject()). */
   https?: HttpsServerOptions | undefined;
   /** Connections held at once, TLS handshakes included; Node closes any beyond at accept. */
@@ -43,12 +48,18 @@ export interface BuildServerOptions {
 export function buildServer(options: BuildServerOptions): FastifyInstance {
   const metrics = options.metrics ?? createServerMetrics();
   const logger = options.logger ?? pino({ level: 'silent' });
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const budget = new MemoryBudget(
+    options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT,
+    BUDGET_WAIT_MS,
+    (bytes) => metrics.bytesInFlight.set(bytes),
+  );
   const common = {
     loggerInstance: logger,
     clientErrorHandler: clientErrorHandler(metrics, logger),
     // One line per decision comes from the admission routes; Fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimit,
     keepAliveTimeout: IDLE_CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
     // A socket with no traffic for longer than an idle keep-alive connection may have (a client
@@ -80,6 +91,11 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     });
   }
   installErrorReplies(app, metrics);
+  // Only the admission routes read bodies (review-body.ts, within the budget). Any other route
+  // answers without reading: Node discards the body after the reply. Fastify's own JSON parser
+  // would parse an 8 MiB body sent to a 404 outside any budget.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const { isShuttingDown } = options;
   if (isShuttingDown) {
     app.addHook('onSend', async (_request, reply) => {
@@ -93,6 +109,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     namespaceModes: options.namespaceModes,
     metrics,
     requireClientCertificate: options.requireClientCertificate,
+    bodies: new ReviewBodyReader(budget, bodyLimit),
   });
   return app;
 }

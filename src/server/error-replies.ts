@@ -18,11 +18,19 @@ export interface ErrorReplyBody {
 export class RequestError extends Error {
   readonly statusCode: number;
   readonly type: ErrorType;
-  constructor(statusCode: number, type: ErrorType, message: string) {
-    super(message);
+  /** Sent as `Retry-After`: when the client may try again. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    statusCode: number,
+    type: ErrorType,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RequestError';
     this.statusCode = statusCode;
     this.type = type;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -40,6 +48,10 @@ export function sendError(reply: FastifyReply, statusCode: number, message: stri
 function formatBytes(bytes: number): string {
   const mib = bytes / (1024 * 1024);
   return Number.isInteger(mib) ? `${bytes} bytes (${mib} MiB)` : `${bytes} bytes`;
+}
+
+export function bodyTooLargeMessage(limitBytes: number): string {
+  return `the body is larger than the limit of ${formatBytes(limitBytes)} (server.bodyLimitBytes in the configuration)`;
 }
 
 interface DescribedError {
@@ -67,7 +79,7 @@ export function describeRequestError(error: FastifyError, request: FastifyReques
       return {
         statusCode: 413,
         type: 'body_too_large',
-        message: `the body is larger than the limit of ${formatBytes(request.routeOptions.bodyLimit)} (server.bodyLimitBytes in the configuration)`,
+        message: bodyTooLargeMessage(request.routeOptions.bodyLimit),
       };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
@@ -151,6 +163,9 @@ export function installErrorReplies(app: FastifyInstance, metrics: ServerMetrics
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const described = describeRequestError(error, request);
     metrics.errors.inc({ type: described.type });
+    if (error instanceof RequestError && error.retryAfterSeconds !== undefined) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+    }
     if (described.statusCode >= 500) {
       request.log.error({ err: error, errorType: described.type }, 'request failed');
     } else {

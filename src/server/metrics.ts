@@ -29,6 +29,8 @@ export type ErrorType =
   | 'tls_handshake'
   | 'tls_handshake_timeout'
   | 'connection_limit'
+  | 'body_too_complex'
+  | 'overloaded'
   | 'certificate_reload'
   | 'config_reload'
   | 'namespace_watch';
@@ -39,6 +41,7 @@ export interface ServerMetrics {
   violations: Counter<'rule'>;
   reviewDuration: Histogram<'endpoint'>;
   reviewsInFlight: Gauge<'endpoint'>;
+  bytesInFlight: Gauge;
   certificateReloads: Counter<'result'>;
   certificateExpiry: Gauge;
   configReloads: Counter<'result'>;
@@ -75,6 +78,11 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
       name: 'runtime_guard_admission_requests_in_flight',
       help: 'Admission requests received and not yet answered.',
       labelNames: ['endpoint'],
+      registers,
+    }),
+    bytesInFlight: new Gauge({
+      name: 'runtime_guard_admission_bytes_in_flight',
+      help: 'Memory reserved by admission requests being read, parsed and answered (estimated bytes; bounded by server.maxBytesInFlight).',
       registers,
     }),
     certificateReloads: new Counter({

@@ -120,6 +120,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger: log,
     bodyLimitBytes: settings.bodyLimitBytes,
     maxConnections: settings.maxConnections,
+    maxBytesInFlight: settings.maxBytesInFlight,
     https: {
       cert: credentials.cert,
       key: credentials.key,

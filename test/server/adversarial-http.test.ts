@@ -24,6 +24,7 @@ import {
   metricValue,
   podReview,
   startServe,
+  waitFor,
   type AdmissionResponseBody,
 } from './support.ts';
 
@@ -221,7 +222,10 @@ describe('guard: bodies and envelopes that must not change the decision', () => 
     const depth = 1_000_000;
     const reply = await post(app, '['.repeat(depth) + ']'.repeat(depth));
     assert.equal(reply.statusCode, 400);
-    assert.match(reply.json<{ message: string }>().message, /^not a usable AdmissionReview: /);
+    assert.match(
+      reply.json<{ message: string }>().message,
+      /^the body nests deeper than 10002 levels/,
+    );
     const next = await post(app, JSON.stringify(privilegedReview()));
     assert.equal(next.statusCode, 200);
   });
@@ -535,6 +539,101 @@ describe('was a bare reply', () => {
       log.lines().some((line) => line['msg'] === 'request rejected' && line['statusCode'] === 400),
       log.text(),
     );
+  });
+});
+
+describe('was unbounded memory', () => {
+  test('a body whose parse would take more than the whole budget gets 413 before JSON.parse, counted', async (t) => {
+    const { port, metrics } = await listening(t, { maxBytesInFlight: 4 * 1024 * 1024 });
+    const padded = review({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'padded' },
+      spec: { containers: [{ name: 'app', image: 'nginx' }] },
+      padding: Array.from({ length: 70_000 }, () => ({})),
+    });
+    const socket = await rawConnection(port);
+    t.after(() => socket.destroy());
+    const answer = readResponses(socket, 1);
+    socket.write(requestBytes(JSON.stringify(padded)));
+    const { responses, closed } = await answer;
+    assert.deepEqual(statuses(responses), ['413']);
+    assert.match(
+      JSON.parse(responses[0]?.body ?? '{}').message,
+      /^the body would take about [\d.]+ MiB of memory to parse \(70\d{3} objects and arrays, \d+ strings\), more than server\.maxBytesInFlight \(4\.0 MiB\)/,
+    );
+    assert.equal(closed || /connection: close/i.test(responses[0]?.head ?? ''), true);
+    assert.equal(
+      metricValue(await metrics.registry.metrics(), 'runtime_guard_errors_total', {
+        type: 'body_too_complex',
+      }),
+      1,
+    );
+  });
+
+  test('while the budget is held, a review waits, then gets 429 with Retry-After; once it is free, reviews are answered', async (t) => {
+    const log = capturingLogger();
+    const { port, metrics } = await listening(t, {
+      maxBytesInFlight: 4 * 1024 * 1024,
+      logger: log.logger,
+    });
+    // 50 KiB declared: charged the dearest cost per byte (3.3 MB of the 4 MiB) until answered.
+    const holderBody = JSON.stringify(podReview({ uid: 'holder', paddingBytes: 50_000 }));
+    const holder = await rawConnection(port);
+    t.after(() => holder.destroy());
+    const holderBytes = Buffer.from(requestBytes(holderBody));
+    holder.write(holderBytes.subarray(0, 1000));
+    await waitFor(async () => {
+      const text = await metrics.registry.metrics();
+      return (metricValue(text, 'runtime_guard_admission_bytes_in_flight') ?? 0) > 3_000_000;
+    });
+
+    const waiting = await rawConnection(port);
+    t.after(() => waiting.destroy());
+    const refused = readResponses(waiting, 1);
+    waiting.write(requestBytes(JSON.stringify(podReview({ uid: 'late', paddingBytes: 20_000 }))));
+    const { responses } = await refused;
+    assert.deepEqual(statuses(responses), ['429']);
+    assert.match(responses[0]?.head ?? '', /retry-after: 1\r?$/im);
+    assert.match(JSON.parse(responses[0]?.body ?? '{}').message, /^the server is busy: /);
+    assert.equal(
+      metricValue(await metrics.registry.metrics(), 'runtime_guard_errors_total', {
+        type: 'overloaded',
+      }),
+      1,
+    );
+    assert.ok(
+      log.lines().some((line) => line['statusCode'] === 429),
+      'logged',
+    );
+
+    const held = readResponses(holder, 1);
+    holder.write(holderBytes.subarray(1000));
+    assert.deepEqual(statuses((await held).responses), ['200']);
+    await waitFor(async () => {
+      const text = await metrics.registry.metrics();
+      return metricValue(text, 'runtime_guard_admission_bytes_in_flight') === 0;
+    });
+    const next = await rawConnection(port);
+    t.after(() => next.destroy());
+    const answered = readResponses(next, 1);
+    next.write(requestBytes(JSON.stringify(podReview({ uid: 'after', paddingBytes: 20_000 }))));
+    assert.deepEqual(statuses((await answered).responses), ['200']);
+  });
+
+  test('a body sent to a route that takes none is not parsed', async (t) => {
+    // Fastify's default JSON parser parsed it, outside any budget: an 8 MiB body of empty
+    // objects POSTed to /nowhere cost as much as one sent to /validate.
+    const { port } = await listening(t);
+    const socket = await rawConnection(port);
+    t.after(() => socket.destroy());
+    const answers = readResponses(socket, 2);
+    socket.write(
+      requestBytes('{"not json', {}, 'POST /nowhere HTTP/1.1') +
+        requestBytes(JSON.stringify(privilegedReview())),
+    );
+    const { responses } = await answers;
+    assert.deepEqual(statuses(responses), ['404', '200']);
   });
 });
 

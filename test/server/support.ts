@@ -269,14 +269,34 @@ export async function waitFor(condition: () => boolean | Promise<boolean>): Prom
 const NODE = resolve(import.meta.dirname, '../../node_modules/.bin/node');
 const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 
+/** The Node.js flags `npm start` gives the server (the image's, test/chart/dockerfile.test.ts checks). */
+export async function imageNodeFlags(): Promise<string[]> {
+  const manifest = JSON.parse(
+    await readFile(resolve(import.meta.dirname, '../../package.json'), 'utf8'),
+  ) as { scripts: { start: string } };
+  const words = manifest.scripts.start.split(' ');
+  return words.slice(1, words.indexOf('src/cli/main.ts'));
+}
+
 /**
  * Starts `runtime-guard serve` (with these Node.js flags) in a temporary directory with this
  * configuration, on the development certificate; resolves once it logs the port it serves.
+ * With `memoryCgroup` (a cgroup v1 memory directory), the process runs in that cgroup from
+ * its first instruction, as in a container with a memory limit.
  */
-export async function startServe(t: TestContext, config: string, nodeFlags: string[] = []) {
+export async function startServe(
+  t: TestContext,
+  config: string,
+  nodeFlags: string[] = [],
+  options: { memoryCgroup?: string } = {},
+) {
   const directory = await temporaryDirectory(t);
   await writeFile(join(directory, 'runtime-guard.yaml'), config);
-  const child = spawn(NODE, [...nodeFlags, MAIN, 'serve', '--config', 'runtime-guard.yaml'], {
+  const command = [NODE, ...nodeFlags, MAIN, 'serve', '--config', 'runtime-guard.yaml'];
+  const [program, ...args] = options.memoryCgroup
+    ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.memoryCgroup, ...command]
+    : command;
+  const child = spawn(program as string, args, {
     cwd: directory,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
