@@ -217,9 +217,15 @@ function fixStream(
       });
     }
   }
-  let text = stream.text;
-  for (const splice of splices.sort((a, b) => b.start - a.start))
-    text = text.slice(0, splice.start) + splice.text + text.slice(splice.end);
+  // Pieces joined once: splicing a long stream document by document would copy it each time.
+  const pieces: string[] = [];
+  let at = 0;
+  for (const splice of splices.sort((a, b) => a.start - b.start)) {
+    pieces.push(stream.text.slice(at, splice.start), splice.text);
+    at = splice.end;
+  }
+  pieces.push(stream.text.slice(at));
+  const text = pieces.join('');
   return { text, changed: text !== stream.text, unfixed };
 }
 
