@@ -27,7 +27,7 @@ try {
   let written = 0;
   for (let round = 0; written < sizeMb * 1024 * 1024; round += 1) {
     const text = sample.replace(/^(\d+) /gm, (_, pid: string) => `${Number(pid) + round * 1000} `);
-    if (!out.write(text)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
     written += Buffer.byteLength(text);
   }
   await new Promise<void>((r) => out.end(r));
