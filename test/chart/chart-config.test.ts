@@ -10,7 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { parseConfigText, type RuntimeGuardConfig } from '../../src/config/load-config.ts';
+import {
+  configFromObject,
+  parseConfigText,
+  type RuntimeGuardConfig,
+} from '../../src/config/load-config.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import {
   BUILD_TIMEOUT_MS,
@@ -82,7 +86,11 @@ describe('helm chart: config.yaml', { timeout: BUILD_TIMEOUT_MS }, () => {
       assert.equal(config.server.port, 8443);
       assert.equal(config.server.host, '0.0.0.0');
       assert.equal(config.server.namespaceModes.enabled, true);
-      assert.equal(config.server.bodyLimitBytes, 8 * 1024 * 1024);
+      // The chart's values are the server's own defaults.
+      const serverDefaults = configFromObject({}).server;
+      assert.equal(config.server.bodyLimitBytes, serverDefaults.bodyLimitBytes);
+      assert.equal(config.server.maxBytesInFlight, serverDefaults.maxBytesInFlight);
+      assert.equal(config.server.maxConnections, serverDefaults.maxConnections);
       assert.deepEqual(config.server.shutdown, { drainSeconds: 5, timeoutSeconds: 20 });
       // Only what the loader would take as given: no rule is switched by the chart itself.
       const loaderDefaults = parseConfigText(

@@ -137,6 +137,8 @@ tls:
   certFile: /etc/runtime-guard/tls/tls.crt
   keyFile: /etc/runtime-guard/tls/tls.key
 bodyLimitBytes: {{ int64 $s.bodyLimitBytes }}
+maxBytesInFlight: {{ int64 $s.maxBytesInFlight }}
+maxConnections: {{ int64 $s.maxConnections }}
 namespaceModes:
   enabled: {{ $s.namespaceModes.enabled }}
 shutdown:
