@@ -23,7 +23,7 @@ import {
 import { evaluateWorkload } from './evaluate-workload.ts';
 import { ObjectCache, type CachedObject, type WatchStarter } from './object-cache.ts';
 import type { ReportApi } from './report-api.ts';
-import { reportKey, type ReportWriter } from './report-writer.ts';
+import { describeError, reportKey, type ReportWriter } from './report-writer.ts';
 import { WorkQueue } from './work-queue.ts';
 import { WorkloadIndex, type IndexedObject } from './workload-index.ts';
 
@@ -251,7 +251,7 @@ export class AuditController {
       } catch (error) {
         this.#options.metrics.errors.inc({ type: 'write' });
         this.#options.log.warn(
-          { uid, error: (error as Error).message },
+          { uid, error: describeError(error) },
           'report not written; retried on the next change or pass',
         );
       } finally {

@@ -12,7 +12,7 @@
  * another major version of that library.
  */
 import type { Logger } from 'pino';
-import { statusOf } from './report-writer.ts';
+import { describeError, statusOf } from './report-writer.ts';
 
 export interface LeaseRecord {
   holderIdentity: string | undefined;
@@ -100,7 +100,7 @@ export class LeaseElection {
       acquired = await this.#tryAcquireOrRenew();
     } catch (error) {
       this.#options.log.warn(
-        { error: (error as Error).message },
+        { error: describeError(error) },
         'lease: cannot read or write the Lease',
       );
     }
@@ -202,7 +202,7 @@ export class LeaseElection {
       this.#options.log.info({ identity: this.identity }, 'lease released');
     } catch (error) {
       this.#options.log.warn(
-        { error: (error as Error).message },
+        { error: describeError(error) },
         'lease: could not release it; it expires by itself',
       );
     }

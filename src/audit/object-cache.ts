@@ -268,6 +268,8 @@ export class ObjectCache {
     if (this.#stopped) return;
     if (isGone(error)) this.#resourceVersion = undefined;
     this.#lastError = error instanceof Error ? error.message : String(error);
+    if ((error as { status?: unknown } | null)?.status === 404)
+      this.#lastError += ` (is the CustomResourceDefinition of ${this.resource.plural}.${this.resource.group || 'core'} installed?)`;
     this.#options.onError?.(this.#lastError);
     this.#options.log.warn(
       { resource: this.resource.plural, error: this.#lastError, retryInMs: this.#retryMs },

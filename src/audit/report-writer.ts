@@ -65,6 +65,25 @@ export function statusOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * What went wrong, in one line: the API server's Status message when it sent one (the client
+ * library's own message is a dump of the whole answer), else the error's message.
+ */
+export function describeError(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  const code = statusOf(error);
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string')
+        return code ? `HTTP ${code}: ${status.message}` : status.message;
+    } catch {
+      // not a Status: fall through
+    }
+  }
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+}
+
 export class ReportWriter {
   readonly #api: ReportApi;
   readonly #client: ReportClient;

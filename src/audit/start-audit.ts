@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { RuntimeGuardConfig } from '../config/load-config.ts';
 import { createKubeApi } from '../kube/api-client.ts';
@@ -184,7 +184,11 @@ export async function startAudit(options: StartAuditOptions): Promise<RunningAud
   ];
   if (reloader) readiness.push(reloader.readiness());
 
-  const app = Fastify({ loggerInstance: log, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: log,
+    // Probes and scrapes every few seconds are no news worth a log line each.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.register(healthRoutes, { readiness });
   app.register(auditMetricsRoutes, { metrics });
   await app.listen({ host: settings.host, port: settings.port });
