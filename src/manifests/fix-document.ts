@@ -133,7 +133,12 @@ function detectStyle(document: Document.Parsed, source: Source): Style {
   return {
     indent: indent ?? 2,
     indentSeq: indentSeq ?? true,
-    json: isMap(contents) && contents.flow === true && source.text.trimStart().startsWith('{'),
+    // JSON quotes every key; a flow-style YAML document writes them plain.
+    json:
+      isMap(contents) &&
+      contents.flow === true &&
+      isScalar(contents.items[0]?.key) &&
+      contents.items[0].key.type === 'QUOTE_DOUBLE',
     eol: source.eol,
   };
 }
