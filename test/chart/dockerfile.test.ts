@@ -1,5 +1,6 @@
-// The image cannot be built here (no container engine), so these checks read the Dockerfile:
-// what it copies and omits must be enough to run `serve`, and it must agree with the chart.
+// These checks read the Dockerfile, so they run on every machine: what it copies and omits must
+// be enough to run `serve`, and it must agree with the chart and with `npm start`.
+// test/image/ builds the image and runs it with runc as the chart runs the pod.
 
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -55,7 +56,8 @@ describe('Dockerfile', () => {
     const value = (instruction: string): string | undefined =>
       stage.findLast(([name]) => name === instruction)?.[1];
     const entrypoint = JSON.parse(value('ENTRYPOINT') ?? 'null') as string[];
-    assert.equal(entrypoint[0], 'node');
+    // Distroless has Node.js there, and no `node` on the PATH.
+    assert.equal(entrypoint[0], '/nodejs/bin/node');
     assert.equal(entrypoint.at(-1), 'bin/runtime-guard.js');
     assert.deepEqual(JSON.parse(value('CMD') ?? 'null'), ['serve']);
     assert.equal(value('EXPOSE'), '8443');
@@ -93,8 +95,15 @@ describe('Dockerfile', () => {
       assert.ok(copied.includes(path), `COPY ${path}`);
     }
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\}/m);
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-slim$/m);
+    assert.match(dockerfile, /^ARG BUILD_IMAGE=node:24-slim$/m);
+    assert.match(dockerfile, /^ARG RUNTIME_IMAGE=gcr\.io\/distroless\/nodejs24-debian12:nonroot$/m);
+    assert.match(dockerfile, /^FROM \$\{BUILD_IMAGE\} AS deps$/m);
+    assert.match(dockerfile, /^FROM \$\{RUNTIME_IMAGE\}$/m);
+    assert.deepEqual(
+      finalStage(dockerfile).filter(([name]) => name === 'RUN'),
+      [],
+      'the final stage runs nothing: its base has no shell',
+    );
 
     const ignored = (await read('.dockerignore'))
       .split('\n')
