@@ -140,6 +140,8 @@ try {
     lastWrites = writes(text);
   }
   const evaluated = metricValue(text, 'runtime_guard_audit_workloads_evaluated_total');
+  const steadyRssMiB = metricValue(text, 'process_resident_memory_bytes') / 2 ** 20;
+  const steadyHeapMiB = metricValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   const [code] = (await exited) as [number | null];
@@ -159,6 +161,10 @@ try {
     ['full pass (evaluate all, no writes)', passSeconds.map((s) => `${s.toFixed(2)} s`).join(', ')],
     ['workloads evaluated in all', String(evaluated)],
     ['peak RSS', rss ? `${(Number(rss[1]) / 1024).toFixed(0)} MiB` : 'unknown'],
+    [
+      'RSS and heap used, steady',
+      `${steadyRssMiB.toFixed(0)} MiB, ${steadyHeapMiB.toFixed(0)} MiB`,
+    ],
     ['exit code after SIGTERM', String(code)],
   ];
   const width = Math.max(...rows.map(([k]) => (k ?? '').length));
