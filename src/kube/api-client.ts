@@ -123,24 +123,23 @@ export async function createKubeApi(
         url,
         { ...requestOptions, timeout: timeoutMs },
         (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxBodyBytes) {
+          // Decoded as it arrives, onto the V8 heap: Buffers kept to the end of a large page
+          // live outside it, where the garbage collector sees them late.
+          res.setEncoding('utf8');
+          let body = '';
+          res.on('data', (chunk: string) => {
+            if (body.length + chunk.length > maxBodyBytes) {
               req.destroy(
                 new ClusterRequestError(
-                  `GET ${path}: the answer exceeds ${maxBodyBytes} bytes; use a smaller page size`,
+                  `GET ${path}: the answer exceeds ${maxBodyBytes} characters; use a smaller page size`,
                   0,
                 ),
               );
               return;
             }
-            chunks.push(chunk);
+            body += chunk;
           });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
           res.on('error', reject);
         },
       );
