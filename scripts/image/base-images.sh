@@ -52,7 +52,12 @@ candidates() {
     { log "a Debian package among $* has no candidate version (run apt-get update)"; exit 1; }
 }
 
-mapfile -t PINNED < <(candidates "${BUILD_DEBS[@]}")
+mapfile -t PINNED < <(candidates "${BUILD_DEBS[@]}" 2>/dev/null)
+if [[ ${#PINNED[@]} -ne ${#BUILD_DEBS[@]} && "$(id -u)" -eq 0 ]]; then
+  log "no package lists yet: apt-get update"
+  apt-get update -q >&2
+  mapfile -t PINNED < <(candidates "${BUILD_DEBS[@]}")
+fi
 [[ ${#PINNED[@]} -eq ${#BUILD_DEBS[@]} ]] || exit 1
 
 inputs() {
