@@ -103,6 +103,7 @@ export class AuditController {
           log,
           onError,
           labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+          metadataOnly: true,
           handlers: {
             onAdd: (entry) => writer.observe(entry.object, kind.namespaced),
             onUpdate: (entry) => writer.observe(entry.object, kind.namespaced),

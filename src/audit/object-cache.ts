@@ -40,6 +40,8 @@ export interface WatchStarter {
 
 export interface ObjectCacheOptions {
   labelSelector?: string;
+  /** Keep only apiVersion, kind and metadata (our own reports: the writer needs their hash). */
+  metadataOnly?: boolean;
   pageSize?: number;
   handlers: ObjectCacheHandlers;
   log: Logger;
@@ -51,7 +53,11 @@ const LAST_RETRY_MS = 30_000;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** What the cache keeps of an object; undefined when it has no name or uid. */
-export function pruneObject(raw: unknown, isPod: boolean): CachedObject | undefined {
+export function pruneObject(
+  raw: unknown,
+  isPod: boolean,
+  metadataOnly = false,
+): CachedObject | undefined {
   if (!isObject(raw) || !isObject(raw.metadata)) return undefined;
   const metadata: JsonObject = { ...raw.metadata };
   const { name, namespace, uid, annotations } = metadata;
@@ -62,7 +68,9 @@ export function pruneObject(raw: unknown, isPod: boolean): CachedObject | undefi
     delete kept[LAST_APPLIED];
     metadata.annotations = kept;
   }
-  const kept: JsonObject = { ...raw, metadata };
+  const kept: JsonObject = metadataOnly
+    ? { apiVersion: raw.apiVersion, kind: raw.kind, metadata }
+    : { ...raw, metadata };
   delete kept.status;
   if (isPod && isObject(raw.status) && raw.status.phase !== undefined)
     kept.status = { phase: raw.status.phase };
@@ -176,7 +184,7 @@ export class ObjectCache {
       if (!isObject(page) || !Array.isArray(page.items))
         throw new Error(`GET ${path}: the answer is not a list`);
       for (const item of page.items) {
-        const entry = pruneObject(item, this.#isPod);
+        const entry = pruneObject(item, this.#isPod, this.#options.metadataOnly);
         if (entry) fresh.set(entry.key, entry);
       }
       const metadata = isObject(page.metadata) ? page.metadata : {};
@@ -238,7 +246,7 @@ export class ObjectCache {
       if (rv) this.#resourceVersion = rv;
       return;
     }
-    const entry = pruneObject(raw, this.#isPod);
+    const entry = pruneObject(raw, this.#isPod, this.#options.metadataOnly);
     if (!entry) return;
     if (type === 'DELETED') {
       const old = this.#objects.get(entry.key);

@@ -79,6 +79,7 @@ const scope: ObjectReference = {
 };
 const workload = (status: 'compliant' | 'exempt') => ({
   resource: { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web' },
+  uid: 'u-1',
   status,
   reason: status === 'exempt' ? 'namespace "shop" is exempt' : null,
   pods: 1,
