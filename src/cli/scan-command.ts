@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { ScanReport } from '../inspect/report-schema.ts';
+import type { Policy } from '../policy/policy.ts';
 
 export const SCAN_USAGE = `usage: runtime-guard scan [--kubeconfig FILE] [--context NAME] [-n NAMESPACE]...
                          [--config FILE] [--output table|json|html|policyreport] [--out FILE]
@@ -46,7 +47,12 @@ export function exitCodeFor(report: ScanReport, failOn: FailOn): number {
  */
 export const SCAN_V8_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=20'] as const;
 
-async function render(report: ScanReport, output: Output, color: boolean): Promise<string> {
+async function render(
+  report: ScanReport,
+  output: Output,
+  color: boolean,
+  policy: Policy,
+): Promise<string> {
   const { renderHtml } = await import('../inspect/render-html.ts');
   const { renderPolicyReports } = await import('../inspect/render-policyreport.ts');
   const { renderTable } = await import('../inspect/render-table.ts');
@@ -58,7 +64,7 @@ async function render(report: ScanReport, output: Output, color: boolean): Promi
     case 'html':
       return renderHtml(report);
     case 'policyreport':
-      return renderPolicyReports(report);
+      return renderPolicyReports(report, policy);
   }
 }
 
@@ -141,7 +147,7 @@ export async function runScan(argv: string[]): Promise<number> {
     progress.stop();
     const color =
       values.out === undefined && process.stdout.isTTY === true && !process.env['NO_COLOR'];
-    const text = await render(report, output, color);
+    const text = await render(report, output, color, config.policy);
     if (values.out !== undefined) {
       try {
         await writeFile(values.out, text);

@@ -79,6 +79,7 @@ interface RunningFinding {
 
 interface WorkloadRecord {
   resource: ResourceRef;
+  uid: string | undefined;
   controllerUid: string | undefined;
   state: 'judged' | 'exempt' | 'off' | 'malformed' | 'folded';
   reason: string | undefined;
@@ -262,6 +263,7 @@ export class Inspection {
         namespace: meta.namespace,
         name: meta.name,
       },
+      uid: meta.uid,
       controllerUid: meta.controller?.uid,
       state: 'judged',
       reason: undefined,
@@ -556,6 +558,7 @@ export class Inspection {
             : record.state;
       workloads.push({
         resource: record.resource,
+        uid: record.uid ?? null,
         status,
         reason: record.reason ?? null,
         pods: record.pods,

@@ -1,119 +1,44 @@
 /**
- * The scan as Policy Reports (the Kubernetes Policy working group's `wgpolicyk8s.io/v1alpha2`
- * PolicyReport, ClusterPolicyReport for cluster-scoped objects), one per namespace, as a YAML
- * stream that `kubectl apply -f -` takes once the CRDs are installed. Each finding is a result:
- * `fail` when enforce would refuse it, `warn` when the mutating webhook fixes it or only running
- * pods lack the fix; a compliant workload is one `pass`, a workload not judged one `skip`.
- * `properties` (strings only, as the CRD requires) carry the status, field, fix and kubectl lines.
+ * The scan as policy reports on stdout, in the very form the in-cluster audit keeps them
+ * (src/audit/build-report.ts): one `wgpolicyk8s.io/v1alpha2` PolicyReport per owning workload
+ * (ClusterPolicyReport for a cluster-scoped one), scoped to it and owned by it, a result per
+ * finding and a pass per rule it keeps, as a YAML stream `kubectl apply -f -` takes once the CRDs
+ * are installed. Where the audit runs, these are the objects it would write.
  */
 import { stringify } from 'yaml';
-import type { Finding, ScanReport, WorkloadSummary } from './report-schema.ts';
+import { buildReport, type ReportObject } from '../audit/build-report.ts';
+import { reportApi } from '../audit/report-api.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Finding, ScanReport } from './report-schema.ts';
 
-export const POLICY_REPORT_API_VERSION = 'wgpolicyk8s.io/v1alpha2';
-const SOURCE = 'runtime-guard';
+export const POLICY_REPORT_API = 'wgpolicyk8s.io/v1alpha2';
 
-type Result = Record<string, unknown>;
+const key = (r: Finding['resource']) =>
+  `${r.apiVersion}\u0000${r.kind}\u0000${r.namespace}\u0000${r.name}`;
 
-function timestamp(iso: string): { seconds: number; nanos: number } {
-  const ms = Date.parse(iso);
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}
-
-function resourceOf(r: Finding['resource']): Record<string, string> {
-  return {
-    apiVersion: r.apiVersion,
-    kind: r.kind,
-    ...(r.namespace ? { namespace: r.namespace } : {}),
-    name: r.name,
-  };
-}
-
-function findingResult(f: Finding, time: Result): Result {
-  const properties: Record<string, string> = { status: f.status, field: f.field, fix: f.fix };
-  if (f.container !== null) properties['container'] = f.container;
-  if (f.patch) properties['patch'] = JSON.stringify(f.patch);
-  if (f.kubectl.patch) properties['kubectlPatch'] = f.kubectl.patch;
-  if (f.kubectl.restart) properties['kubectlRestart'] = f.kubectl.restart;
-  if (f.pods.length > 0) properties['pods'] = f.pods.join(',');
-  if (f.legacySeccompAnnotation)
-    properties['legacySeccompAnnotation'] =
-      `${f.legacySeccompAnnotation.key}=${f.legacySeccompAnnotation.value}`;
-  return {
-    source: SOURCE,
-    policy: SOURCE,
-    rule: f.rule,
-    category: 'Pod Security',
-    severity: f.severity,
-    result: f.status === 'refused' ? 'fail' : 'warn',
-    scored: true,
-    message: f.message,
-    resources: [resourceOf(f.resource)],
-    properties,
-    timestamp: time,
-  };
-}
-
-function workloadResult(w: WorkloadSummary, time: Result): Result | undefined {
-  if (
-    w.status === 'compliant' ||
-    w.status === 'exempt' ||
-    w.status === 'off' ||
-    w.status === 'malformed'
-  ) {
-    const pass = w.status === 'compliant';
-    return {
-      source: SOURCE,
-      policy: SOURCE,
-      rule: 'all',
-      category: 'Pod Security',
-      result: pass ? 'pass' : w.status === 'malformed' ? 'error' : 'skip',
-      scored: pass,
-      message: pass ? 'complies with every rule' : (w.reason ?? w.status),
-      resources: [resourceOf(w.resource)],
-      timestamp: time,
-    };
+export function policyReportsOf(report: ScanReport, policy: Policy): ReportObject[] {
+  const api = reportApi(POLICY_REPORT_API);
+  const now = new Date(report.generatedAt);
+  const findings = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const list = findings.get(key(f.resource)) ?? [];
+    list.push(f);
+    findings.set(key(f.resource), list);
   }
-  return undefined;
-}
-
-export function policyReportsOf(report: ScanReport): Record<string, unknown>[] {
-  const time = timestamp(report.generatedAt);
-  const byNamespace = new Map<string, Result[]>();
-  const add = (namespace: string, result: Result) => {
-    const list = byNamespace.get(namespace) ?? [];
-    list.push(result);
-    byNamespace.set(namespace, list);
-  };
-  for (const ns of report.namespaces) byNamespace.set(ns.name, []);
-  for (const f of report.findings) add(f.resource.namespace, findingResult(f, time));
-  for (const w of report.workloads) {
-    const result = workloadResult(w, time);
-    if (result) add(w.resource.namespace, result);
-  }
-  return [...byNamespace.entries()].map(([namespace, results]) => {
-    const count = (r: string) => results.filter((x) => x.result === r).length;
-    return {
-      apiVersion: POLICY_REPORT_API_VERSION,
-      kind: namespace ? 'PolicyReport' : 'ClusterPolicyReport',
-      metadata: {
-        name: 'runtime-guard-scan',
-        ...(namespace ? { namespace } : {}),
-        labels: { 'app.kubernetes.io/managed-by': 'runtime-guard' },
-      },
-      summary: {
-        pass: count('pass'),
-        fail: count('fail'),
-        warn: count('warn'),
-        error: count('error'),
-        skip: count('skip'),
-      },
-      results,
+  return report.workloads.map((w) => {
+    const scope = {
+      apiVersion: w.resource.apiVersion,
+      kind: w.resource.kind,
+      ...(w.resource.namespace ? { namespace: w.resource.namespace } : {}),
+      name: w.resource.name,
+      uid: w.uid ?? '',
     };
+    return buildReport(scope, w, findings.get(key(w.resource)) ?? [], { api, policy, now }).object;
   });
 }
 
-export function renderPolicyReports(report: ScanReport): string {
-  return policyReportsOf(report)
+export function renderPolicyReports(report: ScanReport, policy: Policy): string {
+  return policyReportsOf(report, policy)
     .map((doc) => `---\n${stringify(doc, { lineWidth: 0 })}`)
     .join('');
 }

@@ -98,6 +98,9 @@ export const findingSchema = z.object({
 
 export const workloadSchema = z.object({
   resource: resourceRef,
+  uid: z
+    .nullable(z.string())
+    .describe("The object's metadata.uid (what a report's owner reference names)."),
   status: z.enum(WORKLOAD_STATUSES).describe('The worst finding status, or why it was not judged.'),
   reason: z.nullable(z.string()).describe('Why it is exempt, off or malformed.'),
   pods: z

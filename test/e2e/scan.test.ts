@@ -715,21 +715,33 @@ describe('runtime-guard scan against a real control plane', { timeout: 15 * 60_0
     },
   );
 
-  test('policyreport: the same findings as PolicyReports', { skip: SKIP }, async () => {
+  test('policyreport: the in-cluster audit reports, one per workload', { skip: SKIP }, async () => {
     const result = await scan(['--output', 'policyreport', '--fail-on', 'never']);
     assert.equal(result.code, 0, result.stderr);
     const docs = parseAllDocuments(result.stdout).map(
       (d) =>
         d.toJS() as {
           kind: string;
-          metadata: { namespace: string };
+          metadata: { namespace: string; ownerReferences: { uid: string }[] };
+          scope: { kind: string; name: string; uid: string };
           results: { result: string }[];
         },
     );
-    const apps = docs.find((d) => d.metadata.namespace === 'scan-apps');
-    assert.equal(apps?.kind, 'PolicyReport');
-    assert.equal(apps?.results.filter((x) => x.result === 'fail').length, 8);
-    assert.equal(apps?.results.filter((x) => x.result === 'warn').length, 6);
+    assert.equal(docs.length, first.workloads.length);
+    const apps = docs.filter((d) => d.metadata.namespace === 'scan-apps');
+    assert.ok(apps.every((d) => d.kind === 'PolicyReport'));
+    const results = apps.flatMap((d) => d.results.map((r) => r.result));
+    assert.equal(results.filter((r) => r === 'fail').length, 8);
+    assert.equal(results.filter((r) => r === 'warn').length, 6);
+    // Each is owned by its workload, by the uid the cluster gave it.
+    const web = apps.find((d) => d.scope.kind === 'Deployment' && d.scope.name === 'web');
+    const uid = JSON.parse(
+      (await kubectl(['get', 'deployment', 'web', '-n', 'scan-apps', '-o', 'json'])).stdout,
+    ) as {
+      metadata: { uid: string };
+    };
+    assert.equal(web?.scope.uid, uid.metadata.uid);
+    assert.equal(web?.metadata.ownerReferences[0]?.uid, uid.metadata.uid);
   });
 
   test(

@@ -131,47 +131,47 @@ describe('scan outputs', () => {
     );
   });
 
-  it('policyreport: one PolicyReport per namespace, a result per finding, pass and skip for the rest', () => {
-    const docs = parseAllDocuments(renderPolicyReports(report)).map(
+  it('policyreport: the in-cluster audit reports, one per workload, a result per finding', () => {
+    const policy = defaultReviewConfig().policy;
+    const docs = parseAllDocuments(renderPolicyReports(report, policy)).map(
       (d) => d.toJS() as Record<string, unknown>,
     );
-    assert.deepEqual(docs, policyReportsOf(report));
-    const byNs = new Map(docs.map((d) => [(d.metadata as { namespace: string }).namespace, d]));
-    assert.deepEqual([...byNs.keys()].sort(), ['kube-system', 'legacy', 'ready', 'shop']);
-    const shop = byNs.get('shop') as {
+    assert.deepEqual(docs, JSON.parse(JSON.stringify(policyReportsOf(report, policy))));
+    type Doc = {
       apiVersion: string;
       kind: string;
+      metadata: { name: string; namespace: string; ownerReferences: { uid: string }[] };
+      scope: { kind: string; name: string; uid: string };
       summary: Record<string, number>;
-      results: Record<string, unknown>[];
+      results: { result: string; rule?: string; properties?: Record<string, string> }[];
     };
-    assert.equal(shop.apiVersion, 'wgpolicyk8s.io/v1alpha2');
-    assert.equal(shop.kind, 'PolicyReport');
-    assert.deepEqual(shop.summary, { pass: 0, fail: 2, warn: 1, error: 0, skip: 0 });
-    const warn = shop.results.find((r) => r.result === 'warn') as {
-      rule: string;
-      resources: unknown[];
-      properties: Record<string, string>;
-    };
-    assert.equal(warn.rule, 'seccompRequired');
-    assert.deepEqual(warn.resources, [
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
-    ]);
-    assert.equal(warn.properties['pods'], 'web-1-a,web-1-b');
-    assert.equal(warn.properties['status'], 'fixed-by-mutation');
-    for (const value of Object.values(warn.properties)) assert.equal(typeof value, 'string');
-    assert.deepEqual((byNs.get('ready') as { summary: unknown }).summary, {
-      pass: 1,
-      fail: 0,
-      warn: 0,
-      error: 0,
-      skip: 0,
-    });
-    assert.deepEqual((byNs.get('legacy') as { summary: unknown }).summary, {
-      pass: 0,
-      fail: 0,
-      warn: 0,
-      error: 0,
-      skip: 1,
-    });
+    const byWorkload = new Map(
+      (docs as Doc[]).map((d) => [`${d.metadata.namespace} ${d.scope.kind}/${d.scope.name}`, d]),
+    );
+    assert.deepEqual(
+      [...byWorkload.keys()].sort(),
+      report.workloads
+        .map((w) => `${w.resource.namespace} ${w.resource.kind}/${w.resource.name}`)
+        .sort(),
+    );
+    const web = byWorkload.get('shop Deployment/web');
+    assert.ok(web);
+    assert.equal(web.apiVersion, 'wgpolicyk8s.io/v1alpha2');
+    assert.equal(web.kind, 'PolicyReport');
+    assert.equal(web.metadata.name, 'runtime-guard-uid-deploy-web');
+    assert.equal(web.metadata.ownerReferences[0]?.uid, 'uid-deploy-web');
+    assert.equal(web.summary['warn'], 1);
+    const warn = web.results.find((r) => r.result === 'warn');
+    assert.equal(warn?.rule, 'seccompRequired');
+    assert.equal(warn?.properties?.['status'], 'fixed-by-mutation');
+    assert.equal(warn?.properties?.['podNames'], 'web-1-a, web-1-b');
+    for (const value of Object.values(warn?.properties ?? {})) assert.equal(typeof value, 'string');
+    assert.equal(byWorkload.get('shop Deployment/agent')?.summary['fail'], 2);
+    assert.equal(byWorkload.get('ready Deployment/ok')?.summary['fail'], 0);
+    assert.ok((byWorkload.get('ready Deployment/ok')?.summary['pass'] ?? 0) > 0);
+    assert.deepEqual(
+      byWorkload.get('legacy Pod/<script>x')?.results.map((r) => r.result),
+      ['skip'],
+    );
   });
 });
