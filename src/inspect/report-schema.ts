@@ -207,5 +207,11 @@ export function scanReportJsonSchema(): unknown {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--write') {
-  writeFileSync(SCHEMA_FILE, `${JSON.stringify(scanReportJsonSchema(), null, 2)}\n`);
+  // Formatted as the repository's prettier would, so format:check passes on the generated file.
+  const prettier = await import('prettier');
+  const text = await prettier.format(JSON.stringify(scanReportJsonSchema()), {
+    ...(await prettier.resolveConfig(SCHEMA_FILE)),
+    filepath: SCHEMA_FILE,
+  });
+  writeFileSync(SCHEMA_FILE, text);
 }
