@@ -23,7 +23,7 @@ import {
 import { evaluateWorkload } from './evaluate-workload.ts';
 import { ObjectCache, type CachedObject, type WatchStarter } from './object-cache.ts';
 import type { ReportApi } from './report-api.ts';
-import { describeError, reportKey, type ReportWriter } from './report-writer.ts';
+import { describeError, type ReportWriter } from './report-writer.ts';
 import { WorkQueue } from './work-queue.ts';
 import { WorkloadIndex, type IndexedObject } from './workload-index.ts';
 
@@ -44,6 +44,20 @@ export interface AuditControllerOptions {
 
 const REPORT_PREFIX = 'runtime-guard-';
 
+function labelsOf(entry: CachedObject): unknown {
+  return (entry.object.metadata as { labels?: unknown } | undefined)?.labels;
+}
+
+/** Equal but for the resourceVersion. */
+function sameContent(a: CachedObject, b: CachedObject): boolean {
+  const strip = (entry: CachedObject) =>
+    JSON.stringify({
+      ...entry.object,
+      metadata: { ...(entry.object.metadata as object), resourceVersion: undefined },
+    });
+  return strip(a) === strip(b);
+}
+
 function apiVersionOf(resource: ApiResource): string {
   return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;
 }
@@ -59,7 +73,6 @@ export class AuditController {
   #stopped = false;
   #worker: Promise<void> = Promise.resolve();
   #pass: { pending: Set<string>; startedAt: number } | undefined;
-  #passWaiters: (() => void)[] = [];
 
   constructor(options: AuditControllerOptions) {
     this.#options = options;
@@ -70,8 +83,9 @@ export class AuditController {
       onError,
       handlers: {
         onAdd: (ns) => this.#namespaceChanged(ns),
+        // Only the labels matter (runtime-guard.io/mode); a namespace's status is no news.
         onUpdate: (ns, old) => {
-          if (JSON.stringify(ns.object.metadata) !== JSON.stringify(old.object.metadata))
+          if (JSON.stringify(labelsOf(ns)) !== JSON.stringify(labelsOf(old)))
             this.#namespaceChanged(ns);
         },
       },
@@ -83,7 +97,12 @@ export class AuditController {
           onError,
           handlers: {
             onAdd: (entry) => this.#objectChanged(resource, entry),
-            onUpdate: (entry) => this.#objectChanged(resource, entry),
+            onUpdate: (entry, old) => {
+              // The kubelet rewrites a pod's status often; the cache keeps its phase only, so
+              // most updates change nothing the audit reads: no evaluation for those.
+              if (sameContent(entry, old)) this.#index.put(resource, entry.uid, entry.object);
+              else this.#objectChanged(resource, entry);
+            },
             onDelete: (entry) => this.#objectDeleted(entry),
           },
         }),
@@ -186,9 +205,8 @@ export class AuditController {
     const top = this.#index.topOf(indexed.uid);
     if (top) this.#enqueue(top.uid);
     // What became part of a workload above it (a pod whose ReplicaSet just arrived) loses its own report.
-    for (const below of this.#index
-      .treeOf(indexed)
-      .pods.concat(this.#index.treeOf(indexed).workloads)) {
+    const tree = this.#index.treeOf(indexed);
+    for (const below of [...tree.workloads, ...tree.pods]) {
       if (
         below.uid !== top?.uid &&
         this.#options.writer.has(below.namespace || undefined, reportName(below))
@@ -211,7 +229,8 @@ export class AuditController {
 
   /** Queues every top workload once, and the reports of ours whose workload is gone. */
   fullPass(): void {
-    if (!this.#synced || this.#stopped) return;
+    // A replica that does not lead writes nothing; it passes in full when it starts leading.
+    if (!this.#synced || this.#stopped || !this.#options.isLeader()) return;
     const pending = new Set<string>();
     for (const top of this.#index.tops()) pending.add(top.uid);
     for (const key of this.#options.writer.keys()) {
@@ -227,11 +246,6 @@ export class AuditController {
     if (pending.size === 0) this.#passDone();
   }
 
-  /** Resolves when the full pass under way (or the next one) is done. */
-  whenPassDone(): Promise<void> {
-    return new Promise((resolve) => this.#passWaiters.push(resolve));
-  }
-
   #passDone(): void {
     const pass = this.#pass;
     if (!pass) return;
@@ -240,7 +254,6 @@ export class AuditController {
     this.#options.metrics.lastFullPass.set(Date.now() / 1000);
     this.#options.metrics.fullPassDuration.set(seconds);
     this.#options.log.info({ seconds }, 'full pass done');
-    for (const resolve of this.#passWaiters.splice(0)) resolve();
   }
 
   async #work(): Promise<void> {
@@ -325,10 +338,5 @@ export class AuditController {
       maxResults: this.#options.maxResults,
       now: new Date(),
     });
-  }
-
-  /** For tests and the benchmark: the key of the report of a workload. */
-  static reportKeyOf(namespace: string | undefined, uid: string): string {
-    return reportKey(namespace, REPORT_PREFIX + uid);
   }
 }
