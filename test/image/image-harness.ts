@@ -20,7 +20,7 @@ export const RUNTIME_DEFAULT_PROFILE = '/usr/share/containers/seccomp.json';
 export const IMAGE_BUILD_TIMEOUT_MS = 20 * 60_000;
 
 async function onPath(command: string): Promise<boolean> {
-  return (await runProgram('sh', ['-c', `command -v ${command}`])).code === 0;
+  return (await runProgram('/bin/sh', ['-c', `command -v ${command}`])).code === 0;
 }
 
 /** Why the image cannot be built and run here, or undefined when it can. */

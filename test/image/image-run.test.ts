@@ -390,7 +390,7 @@ describe('the image, run with runc as the chart runs the pod', { skip: gate.skip
     await waitFor(
       'readiness to turn false',
       async () => (await https(readyPath)).status === 503,
-      5000,
+      settings.drainSeconds * 1000,
     );
     const review = await https('/validate', {
       method: 'POST',
