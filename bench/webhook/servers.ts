@@ -41,8 +41,10 @@ export async function imageNodeFlags(): Promise<string[]> {
   const dockerfile = await readFile(join(REPOSITORY, 'Dockerfile'), 'utf8');
   const line = dockerfile.split('\n').findLast((l) => l.startsWith('ENTRYPOINT '));
   const entrypoint = JSON.parse(line?.slice('ENTRYPOINT '.length) ?? 'null') as unknown;
-  if (!Array.isArray(entrypoint) || entrypoint[0] !== 'node') {
-    throw new Error('the Dockerfile has no ENTRYPOINT ["node", …] to take the flags from');
+  // The image runs its own Node.js (`/nodejs/bin/node` in the distroless base): any path to `node`.
+  const program = Array.isArray(entrypoint) ? String(entrypoint[0]) : '';
+  if (!Array.isArray(entrypoint) || (program !== 'node' && !program.endsWith('/node'))) {
+    throw new Error('the Dockerfile has no ENTRYPOINT [".../node", …] to take the flags from');
   }
   return (entrypoint as string[]).slice(1, -1);
 }
