@@ -37,7 +37,10 @@ const CONFIG = `preset: baseline
 mode: audit
 extraKinds:
   - { group: audit.runtime-guard.test, kind: Widget, podTemplatePath: spec.template }
+  - { group: audit.runtime-guard.test, kind: Machine, podTemplatePath: spec.template }
 `;
+
+const IMAGE = 'registry.invalid/app:1';
 
 const WIDGET_CRD = `
 apiVersion: apiextensions.k8s.io/v1
@@ -56,9 +59,39 @@ spec:
           type: object
           properties:
             spec: { type: object, x-kubernetes-preserve-unknown-fields: true }
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: machines.audit.runtime-guard.test }
+spec:
+  group: audit.runtime-guard.test
+  scope: Cluster
+  names: { kind: Machine, plural: machines, singular: machine, listKind: MachineList }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: { type: object, x-kubernetes-preserve-unknown-fields: true }
 `;
 
-const IMAGE = 'registry.invalid/app:1';
+/** A cluster-scoped custom kind: its report is a ClusterReport. */
+const MACHINE = `
+apiVersion: audit.runtime-guard.test/v1
+kind: Machine
+metadata: { name: node-agent }
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          image: ${IMAGE}
+          securityContext: { privileged: true }
+`;
+
 const WORKLOADS = `
 apiVersion: apps/v1
 kind: Deployment
@@ -270,6 +303,7 @@ describe('runtime-guard audit against a real control plane', { timeout: 10 * 60_
       'crd/reports.openreports.io',
       'crd/policyreports.wgpolicyk8s.io',
       'crd/widgets.audit.runtime-guard.test',
+      'crd/machines.audit.runtime-guard.test',
     ]);
     await kubectl(['create', 'namespace', NS]);
     await kubectl(['create', 'namespace', RELEASE_NS]);
@@ -282,7 +316,7 @@ describe('runtime-guard audit against a real control plane', { timeout: 10 * 60_
       '--set',
       'audit.enabled=true',
       '--set-json',
-      'config.extraKinds=[{"group":"audit.runtime-guard.test","kind":"Widget","resource":"widgets","podTemplatePath":"spec.template"}]',
+      'config.extraKinds=[{"group":"audit.runtime-guard.test","kind":"Widget","resource":"widgets","podTemplatePath":"spec.template"},{"group":"audit.runtime-guard.test","kind":"Machine","resource":"machines","podTemplatePath":"spec.template"}]',
       '--show-only',
       'templates/audit.yaml',
       '--show-only',
@@ -424,6 +458,33 @@ describe('runtime-guard audit against a real control plane', { timeout: 10 * 60_
         nightly?.results.find((x) => x.rule === 'privileged')?.properties?.pods,
         '1',
         "the manual Job's pod is folded into the CronJob",
+      );
+    },
+  );
+
+  test(
+    'a cluster-scoped custom kind gets a ClusterReport, owned by it',
+    { skip: SKIP },
+    async () => {
+      await kubectl(['apply', '-f', '-'], MACHINE);
+      const machine = await json<{ metadata: { uid: string } }>([
+        'get',
+        'machines.audit.runtime-guard.test',
+        'node-agent',
+      ]);
+      const report = await eventually(
+        'a ClusterReport for the Machine',
+        async () =>
+          (await json<{ items: Report[] }>(['get', 'clusterreports.openreports.io'])).items.find(
+            (r) => r.scope.name === 'node-agent',
+          ),
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(report.kind, 'ClusterReport');
+      assert.equal(report.scope.uid, machine.metadata.uid);
+      assert.deepEqual(
+        report.results.filter((x) => x.result === 'fail').map((x) => x.rule),
+        ['privileged'],
       );
     },
   );
