@@ -38,11 +38,14 @@ export interface AuditControllerOptions {
   settings(): InspectionSettings;
   maxResults: number;
   isLeader(): boolean;
+  /** How long a changed workload waits before it is evaluated, so a burst of changes is one. */
+  settleMs?: number;
   metrics: AuditMetrics;
   log: Logger;
 }
 
 const REPORT_PREFIX = 'runtime-guard-';
+const DEFAULT_SETTLE_MS = 1000;
 
 function labelsOf(entry: CachedObject): unknown {
   return (entry.object.metadata as { labels?: unknown } | undefined)?.labels;
@@ -68,7 +71,7 @@ export class AuditController {
   readonly #namespaces: ObjectCache;
   readonly #caches: ObjectCache[] = [];
   readonly #reportCaches: ObjectCache[] = [];
-  readonly #queue = new WorkQueue();
+  readonly #queue: WorkQueue;
   #synced = false;
   #stopped = false;
   #worker: Promise<void> = Promise.resolve();
@@ -76,6 +79,7 @@ export class AuditController {
 
   constructor(options: AuditControllerOptions) {
     this.#options = options;
+    this.#queue = new WorkQueue({ settleMs: options.settleMs ?? DEFAULT_SETTLE_MS });
     const { api, watcher, log, metrics } = options;
     const onError = () => metrics.errors.inc({ type: 'watch' });
     this.#namespaces = new ObjectCache(api, watcher, NAMESPACES, {

@@ -163,6 +163,17 @@ describe('TokenBucket', () => {
 });
 
 describe('WorkQueue', () => {
+  it('hands a key out only once it has settled, a burst of adds as one', async () => {
+    const queue = new WorkQueue({ settleMs: 200 });
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) queue.add('web');
+    assert.equal(queue.depth, 1);
+    assert.equal(await queue.next(), 'web');
+    assert.ok(Date.now() - started >= 190, `handed out after ${Date.now() - started} ms`);
+    queue.done('web');
+    queue.close();
+  });
+
   it('holds a key once, and queues again one that changed while worked on', async () => {
     const queue = new WorkQueue();
     queue.add('a');
