@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders charts/runtime-guard with its default values (cert-manager mode) into
+# Renders charts/runtime-guard with its default values (cert-manager mode, plus the namespace and
+# the scanner's read-only ClusterRole, unbound) into
 # manifests/runtime-guard.yaml, for `kubectl apply` users, formatted by the
 # repository's prettier (as `npm run format:check` expects: quotes and list
 # indentation only, the YAML means the same). test/chart checks the file equals a
@@ -26,7 +27,8 @@ render() {
     '# run manifests/generate.sh again. Needs cert-manager in the cluster.'
   "${HELM}" template runtime-guard charts/runtime-guard \
     --namespace runtime-guard \
-    --set namespace.create=true
+    --set namespace.create=true \
+    --set scanner.rbac.create=true
 }
 
 formatted() {

@@ -20,6 +20,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Finding, ScanReport } from '../../src/inspect/report-schema.ts';
 import { scanReportSchema } from '../../src/inspect/report-schema.ts';
 import { runProgram, type RunResult } from '../build-scripts.ts';
+import { helmTemplate } from '../chart/helm.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 
 const ENABLED = process.env['RUNTIME_GUARD_E2E'] !== '0';
@@ -714,6 +715,54 @@ describe('runtime-guard scan against a real control plane', { timeout: 15 * 60_0
       assert.doesNotMatch(forbidden.stderr, /^\s+at /m);
     },
   );
+
+  test("the chart's scanner ClusterRole is all a scan needs", { skip: SKIP }, async () => {
+    const rbac = await helmTemplate([
+      '--show-only',
+      'templates/scanner-rbac.yaml',
+      '--set',
+      'scanner.rbac.create=true',
+      '--set',
+      'scanner.rbac.subjects[0].kind=User',
+      '--set',
+      'scanner.rbac.subjects[0].name=developer',
+      '--set',
+      'scanner.rbac.subjects[0].apiGroup=rbac.authorization.k8s.io',
+      '--set',
+      'config.extraKinds[0].group=scan.runtime-guard.test',
+      '--set',
+      'config.extraKinds[0].kind=Widget',
+      '--set',
+      'config.extraKinds[0].resource=widgets',
+      '--set',
+      'config.extraKinds[0].podTemplatePath=spec.template',
+    ]);
+    await kubectl(['apply', '-f', '-'], rbac);
+    // The developer could read no namespace before (the exit-code test); now a full scan.
+    const { code, report } = await until('the binding to take effect', 30_000, async () => {
+      const result = await scan(['--output', 'json'], plane().developerKubeconfig);
+      return result.code === 2
+        ? undefined
+        : { code: result.code, report: JSON.parse(result.stdout) as ScanReport };
+    });
+    assert.equal(code, 1);
+    assert.deepEqual(
+      report.findings.map((f) => [f.resource, f.rule, f.status]),
+      first.findings.map((f) => [f.resource, f.rule, f.status]),
+    );
+    // Read-only: it may not change what it reads, nor read secrets.
+    for (const verb of ['create', 'patch', 'delete']) {
+      const can = await plane().kubectl(['auth', 'can-i', verb, 'deployments', '-A'], {
+        user: 'developer',
+      });
+      assert.equal(can.stdout.trim(), 'no', `developer may ${verb} deployments`);
+    }
+    const secrets = await plane().kubectl(['auth', 'can-i', 'list', 'secrets', '-A'], {
+      user: 'developer',
+    });
+    assert.equal(secrets.stdout.trim(), 'no');
+    await kubectl(['delete', '-f', '-'], rbac);
+  });
 
   test('policyreport: the in-cluster audit reports, one per workload', { skip: SKIP }, async () => {
     const result = await scan(['--output', 'policyreport', '--fail-on', 'never']);
