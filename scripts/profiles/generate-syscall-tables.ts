@@ -29,6 +29,34 @@ const TABLES = [
 
 const X32_SYSCALL_BIT = 0x40000000;
 
+/**
+ * The Debian archive this machine's apt already uses (its sources), so the script names no
+ * mirror of its own: the first `URIs:` of a deb822 source, else the first `deb` line.
+ */
+function debianArchive(): string {
+  const texts: string[] = [];
+  for (const dir of ['/etc/apt/sources.list.d']) {
+    try {
+      for (const name of readdirSync(dir).sort())
+        if (name.endsWith('.sources') || name.endsWith('.list'))
+          texts.push(readFileSync(join(dir, name), 'utf8'));
+    } catch {
+      // no such directory: only sources.list
+    }
+  }
+  try {
+    texts.push(readFileSync('/etc/apt/sources.list', 'utf8'));
+  } catch {
+    // none
+  }
+  for (const text of texts) {
+    const uri =
+      /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+    if (uri && !uri.includes('security')) return uri.replace(/\/$/, '');
+  }
+  throw new Error('no Debian archive found in the apt sources of this machine');
+}
+
 function downloadDeb(suite: string, work: string): string {
   const lists = join(work, 'lists');
   const cache = join(work, 'cache');
@@ -37,7 +65,7 @@ function downloadDeb(suite: string, work: string): string {
   const sources = join(work, 'sources.list');
   writeFileSync(
     sources,
-    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${suite} main\n`,
+    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${debianArchive()} ${suite} main\n`,
   );
   const aptOptions = [
     '-o',
