@@ -75,6 +75,13 @@ describe('chart: audit.enabled', { timeout: BUILD_TIMEOUT_MS }, () => {
     );
     assert.equal(audit.spec?.template.spec?.serviceAccountName, AUDIT);
     assert.equal(a.readinessProbe?.httpGet?.path, '/readyz');
+    const spread =
+      audit.spec?.template.spec?.affinity?.podAntiAffinity
+        ?.preferredDuringSchedulingIgnoredDuringExecution?.[0];
+    assert.deepEqual(
+      spread?.podAffinityTerm.labelSelector?.matchLabels,
+      audit.spec?.selector.matchLabels,
+    );
   });
 
   test("the webhook's Service never selects its pods", { skip }, () => {
