@@ -46,6 +46,7 @@ export interface AuditControllerOptions {
 
 const REPORT_PREFIX = 'runtime-guard-';
 const DEFAULT_SETTLE_MS = 1000;
+const WRITE_RETRY_MS = 10_000;
 
 function labelsOf(entry: CachedObject): unknown {
   return (entry.object.metadata as { labels?: unknown } | undefined)?.labels;
@@ -269,9 +270,11 @@ export class AuditController {
       } catch (error) {
         this.#options.metrics.errors.inc({ type: 'write' });
         this.#options.log.warn(
-          { uid, error: describeError(error) },
-          'report not written; retried on the next change or pass',
+          { uid, error: describeError(error), retryInMs: WRITE_RETRY_MS },
+          'report not written; retrying',
         );
+        // The API server may be restarting: try again later, not at once and not never.
+        setTimeout(() => this.#enqueue(uid), WRITE_RETRY_MS).unref();
       } finally {
         this.#queue.done(uid);
         this.#options.metrics.queueDepth.set(this.#queue.depth);
