@@ -40,6 +40,8 @@ export interface AuditControllerOptions {
   isLeader(): boolean;
   /** How long a changed workload waits before it is evaluated, so a burst of changes is one. */
   settleMs?: number;
+  /** How long a workload whose report could not be written waits before it is tried again. */
+  writeRetryMs?: number;
   metrics: AuditMetrics;
   log: Logger;
 }
@@ -73,6 +75,7 @@ export class AuditController {
   readonly #caches: ObjectCache[] = [];
   readonly #reportCaches: ObjectCache[] = [];
   readonly #queue: WorkQueue;
+  readonly #writeRetryMs: number;
   #synced = false;
   #stopped = false;
   #worker: Promise<void> = Promise.resolve();
@@ -81,6 +84,7 @@ export class AuditController {
   constructor(options: AuditControllerOptions) {
     this.#options = options;
     this.#queue = new WorkQueue({ settleMs: options.settleMs ?? DEFAULT_SETTLE_MS });
+    this.#writeRetryMs = options.writeRetryMs ?? WRITE_RETRY_MS;
     const { api, watcher, log, metrics } = options;
     const onError = () => metrics.errors.inc({ type: 'watch' });
     this.#namespaces = new ObjectCache(api, watcher, NAMESPACES, {
@@ -270,11 +274,11 @@ export class AuditController {
       } catch (error) {
         this.#options.metrics.errors.inc({ type: 'write' });
         this.#options.log.warn(
-          { uid, error: describeError(error), retryInMs: WRITE_RETRY_MS },
+          { uid, error: describeError(error), retryInMs: this.#writeRetryMs },
           'report not written; retrying',
         );
         // The API server may be restarting: try again later, not at once and not never.
-        setTimeout(() => this.#enqueue(uid), WRITE_RETRY_MS).unref();
+        setTimeout(() => this.#enqueue(uid), this.#writeRetryMs).unref();
       } finally {
         this.#queue.done(uid);
         this.#options.metrics.queueDepth.set(this.#queue.depth);

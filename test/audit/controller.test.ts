@@ -46,9 +46,15 @@ class FakeCluster {
 /** Reports by namespace/name, as the writer's client. */
 class FakeReports implements ReportClient {
   readonly objects = new Map<string, JsonObject>();
+  /** Creates refused with a 503 before one goes through. */
+  failures = 0;
   #rv = 0;
   #key = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`;
   async create(_k: unknown, ns: string | undefined, body: JsonObject) {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('HTTP 503'), { code: 503 });
+    }
     const stored = {
       ...body,
       metadata: { ...(body.metadata as JsonObject), resourceVersion: String(++this.#rv) },
@@ -106,6 +112,7 @@ function setUp(leading: { value: boolean }) {
     maxResults: 200,
     isLeader: () => leading.value,
     settleMs: 0,
+    writeRetryMs: 50,
     metrics: createAuditMetrics(),
     log,
   });
@@ -176,6 +183,20 @@ describe('AuditController', () => {
       results: { rule?: string; result: string; properties?: Record<string, string> }[];
     };
     assert.equal(report.results.find((r) => r.rule === 'privileged')?.properties?.pods, '1');
+    await controller.stop();
+  });
+
+  it('a write the API server refuses is tried again', async () => {
+    const { cluster, client, controller } = setUp({ value: true });
+    client.failures = 2;
+    cluster.lists.set('/api/v1/pods', [
+      { apiVersion: 'v1', kind: 'Pod', metadata: meta('Pod', 'solo', 'pod-7'), spec },
+    ]);
+    controller.start();
+    await until('the report after two refusals', () =>
+      client.objects.has('shop/runtime-guard-pod-7'),
+    );
+    assert.equal(client.failures, 0);
     await controller.stop();
   });
 
