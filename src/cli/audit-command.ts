@@ -6,7 +6,7 @@ import {
   readConfigFile,
   type RuntimeGuardConfig,
 } from '../config/load-config.ts';
-import { loadClusterAccess, type ClusterAccess } from '../kube/cluster-access.ts';
+import type { ClusterAccess } from '../kube/cluster-access.ts';
 import { DEFAULT_MAX_RESULTS } from '../audit/build-report.ts';
 import { isReportApiName, REPORT_APIS } from '../audit/report-api.ts';
 import type { AuditSettings, RunningAudit } from '../audit/start-audit.ts';
@@ -116,6 +116,8 @@ export async function runAudit(argv: string[]): Promise<number> {
     } else {
       config = configFromObject({}, 'the built-in defaults');
     }
+    // The Kubernetes client library takes a second to load: not before the options are known good.
+    const { loadClusterAccess } = await import('../kube/cluster-access.ts');
     access = loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
   } catch (error) {
     process.stderr.write(`runtime-guard audit: ${(error as Error).message}\n`);
