@@ -12,7 +12,7 @@
 import type { Operation } from 'rfc6902';
 import type { NamespaceMode, ReviewConfig } from '../admission/settings.ts';
 import { isObject, valueAt, type JsonObject } from '../json/values.ts';
-import type { PodUnderReview } from '../policy/pod-under-review.ts';
+import { wholePod, type PodUnderReview } from '../policy/pod-under-review.ts';
 import { RULE_ORDER, type RuleId } from '../policy/policy.ts';
 import { violationLine } from '../render/violation-text.ts';
 import { isNamespaceMode, NAMESPACE_MODE_LABEL } from '../server/namespace-modes.ts';
@@ -333,17 +333,12 @@ export class Inspection {
       record.reason = runtimeClass;
       return undefined;
     }
-    const asCreated: PodUnderReview = {
-      specPath: read.location.specPath,
-      metadataPath: read.location.metadataPath,
-      // A pod is created without ephemeral containers: those are judged as it runs.
-      spec:
-        read.location.isPod && read.spec.ephemeralContainers
-          ? { ...read.spec, ephemeralContainers: undefined }
-          : read.spec,
-      annotations: read.annotations ?? {},
-      judgePodLevel: true,
-    };
+    const whole = wholePod(read);
+    // A pod is created without ephemeral containers: those are judged as it runs.
+    const asCreated: PodUnderReview =
+      read.location.isPod && read.spec.ephemeralContainers
+        ? { ...whole, spec: { ...read.spec, ephemeralContainers: undefined } }
+        : whole;
     const judgement = judgeTemplate(object, asCreated, this.#config.policy);
     record.template = judgement.findings;
     record.templateKeys = new Set(judgement.findings.map((f) => f.key));
@@ -437,13 +432,7 @@ export class Inspection {
   }
 
   #attachPod(record: WorkloadRecord, read: WorkloadPod, podName: string): void {
-    const pod: PodUnderReview = {
-      specPath: read.location.specPath,
-      metadataPath: read.location.metadataPath,
-      spec: read.spec,
-      annotations: read.annotations ?? {},
-      judgePodLevel: true,
-    };
+    const pod = wholePod(read);
     for (const judged of judgeRunningPod(pod, this.#config.policy)) {
       if (record.templateKeys.has(judged.key)) {
         const pods = record.podsByKey.get(judged.key) ?? [];
