@@ -204,6 +204,10 @@ export class ObjectCache {
     }
     for (const [key, entry] of fresh) this.#store(key, entry);
     this.#resourceVersion = resourceVersion;
+    this.#options.log.debug(
+      { resource: this.resource.plural, objects: fresh.size, resourceVersion },
+      'listed',
+    );
     if (!this.#synced) {
       this.#synced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();
@@ -222,6 +226,10 @@ export class ObjectCache {
   async #watch(): Promise<void> {
     const path = resourcePath(this.resource);
     this.#watchStartedAt = Date.now();
+    this.#options.log.debug(
+      { resource: this.resource.plural, resourceVersion: this.#resourceVersion },
+      'watching',
+    );
     this.#request = await this.#watcher.watch(
       path,
       {
