@@ -12,6 +12,14 @@ export type Mode = 'enforce' | 'warn' | 'audit';
 /** A namespace's mode may also be `off`: not judged at all. */
 export type NamespaceMode = Mode | 'off';
 
+/** The namespace label that sets its mode, read alike by the webhook, the scan, audit and check. */
+export const NAMESPACE_MODE_LABEL = 'runtime-guard.io/mode';
+export const NAMESPACE_MODES: readonly string[] = ['enforce', 'warn', 'audit', 'off'];
+
+export function isNamespaceMode(value: unknown): value is NamespaceMode {
+  return typeof value === 'string' && NAMESPACE_MODES.includes(value);
+}
+
 export interface AdmissionSettings {
   mode: Mode;
   exemptions: Exemptions;

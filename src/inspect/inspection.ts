@@ -13,9 +13,9 @@ import type { Operation } from 'rfc6902';
 import type { NamespaceMode, ReviewConfig } from '../admission/settings.ts';
 import { isObject, valueAt, type JsonObject } from '../json/values.ts';
 import { wholePod, type PodUnderReview } from '../policy/pod-under-review.ts';
-import { RULE_ORDER, type RuleId } from '../policy/policy.ts';
+import { RULE_ORDER } from '../policy/policy.ts';
 import { violationLine } from '../render/violation-text.ts';
-import { isNamespaceMode, NAMESPACE_MODE_LABEL } from '../server/namespace-modes.ts';
+import { isNamespaceMode, NAMESPACE_MODE_LABEL } from '../admission/settings.ts';
 import { exemptionReason } from '../workloads/exemption.ts';
 import { MalformedObjectError } from '../workloads/pod-shape.ts';
 import { readWorkloadPod, type WorkloadPod } from '../workloads/read-workload-pod.ts';
@@ -34,20 +34,11 @@ import {
   type NamespaceSummary,
   type ResourceRef,
   type ScanReport,
-  type Severity,
   type WorkloadStatus,
   type WorkloadSummary,
 } from './report-schema.ts';
 
-export const RULE_SEVERITY: Readonly<Record<RuleId, Severity>> = {
-  privileged: 'critical',
-  capabilitiesAdded: 'high',
-  seccompUnconfined: 'high',
-  seccompLocalhostAllowlist: 'high',
-  appArmor: 'high',
-  seccompRequired: 'medium',
-  capabilitiesDropAll: 'medium',
-};
+import { RULE_SEVERITY } from '../policy/rule-severity.ts';
 
 /** A kind as the API server serves it: what a record needs to name and patch its objects. */
 export interface WorkloadKind {

@@ -8,7 +8,7 @@ import type { PathSegment } from '../json/field-path.ts';
 import { isObject } from '../json/values.ts';
 import { violationLine } from '../render/violation-text.ts';
 import { locatePod } from '../workloads/kinds.ts';
-import { isNamespaceMode, NAMESPACE_MODE_LABEL } from '../server/namespace-modes.ts';
+import { isNamespaceMode, NAMESPACE_MODE_LABEL } from '../admission/settings.ts';
 import {
   SEVERITY_OF_MODE,
   summarize,

@@ -5,19 +5,8 @@
  * counts of what was not judged. Every finding is one that stays after mutation (`refused`, in
  * enforce mode); what the mutation fixes is listed as each object's `changes`.
  */
-import type { RuleId } from '../policy/policy.ts';
+import { RULE_SEVERITY } from '../policy/rule-severity.ts';
 import type { CheckReport } from './check-report.ts';
-
-/** As `scan` ranks the rules, so both reports sort and filter alike. */
-const RULE_SEVERITY: Readonly<Record<RuleId, 'critical' | 'high' | 'medium' | 'low'>> = {
-  privileged: 'critical',
-  capabilitiesAdded: 'high',
-  seccompUnconfined: 'high',
-  seccompLocalhostAllowlist: 'high',
-  appArmor: 'high',
-  seccompRequired: 'medium',
-  capabilitiesDropAll: 'medium',
-};
 
 const CONTAINER_SUBJECT = /^(?:init |ephemeral )?container "(.*)"$/;
 

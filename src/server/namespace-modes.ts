@@ -13,17 +13,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { NamespaceMode } from '../admission/settings.ts';
+import {
+  isNamespaceMode,
+  NAMESPACE_MODE_LABEL,
+  NAMESPACE_MODES,
+  type NamespaceMode,
+} from '../admission/settings.ts';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { ReadinessCheck } from './health-routes.ts';
-
-export const NAMESPACE_MODE_LABEL = 'runtime-guard.io/mode';
-const NAMESPACE_MODES: readonly string[] = ['enforce', 'warn', 'audit', 'off'];
-
-export function isNamespaceMode(value: unknown): value is NamespaceMode {
-  return typeof value === 'string' && NAMESPACE_MODES.includes(value);
-}
 
 const FIRST_RETRY_MS = 1000;
 const LAST_RETRY_MS = 30_000;
