@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-export const DEFAULT_BODY_LIMIT_BYTES = 2 * 3 * 1024 * 1024 + 256 * 1024;
-export const DEFAULT_MAX_BYTES_IN_FLIGHT = 96 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_MAX_BYTES_IN_FLIGHT = 72 * 1024 * 1024;
 
 export const serverSchema = z
   .object({
@@ -32,11 +32,12 @@ export const serverSchema = z
           'clientCAFile needs certFile and keyFile: client certificates are checked with a configured serving certificate only',
       }),
     /**
-     * Largest AdmissionReview body accepted: what the kube-apiserver can send. An UPDATE carries
-     * object and oldObject. Each is at most 3 MiB of JSON: the apiserver refuses request bodies
-     * over 3 MiB, and etcd objects over 1.5 MiB, whose JSON is 1.3–1.55 times their protobuf size
-     * for real pods (measured with k8s.io/api; up to 2.3 for lists of tiny entries). Two such
-     * objects and 256 KiB for the rest of the review (kinds, userInfo, options): 6.25 MiB.
+     * Largest AdmissionReview body accepted: what the kube-apiserver sends for objects it can
+     * store. An UPDATE carries object and oldObject; etcd refuses objects over 1.5 MiB, and the
+     * JSON of a pod is 1.3–1.55 times its protobuf (measured with k8s.io/api on bench/payloads.ts),
+     * so each is at most 2.33 MiB: 4.65 MiB, and the rest of the review (kinds, userInfo,
+     * options) rounds it to 5 MiB. Refused: objects of long lists of tiny entries near etcd's
+     * limit (their JSON is up to 2.3 times the protobuf), which the budget would refuse anyway.
      */
     bodyLimitBytes: z.number().int().min(1024).default(DEFAULT_BODY_LIMIT_BYTES),
     /**
@@ -44,8 +45,9 @@ export const serverSchema = z
      * estimated from each body before it is parsed (src/server/json-cost.ts: 13–16 bytes per
      * byte for real pods, up to 66 for the worst JSON). A request that does not fit waits up to
      * a second, then gets 429 with Retry-After; one that would not fit alone gets 413. The
-     * default fits the largest real review (a 6.25 MiB UPDATE of pods, ~85 MiB estimated) in the
-     * V8 heap the image gives a 256 MiB container; raise both together.
+     * default fits the largest real review (a 5 MiB UPDATE of pods, ~68 MiB estimated) and
+     * keeps a 256 MiB container below ~240 MiB under the worst bodies and 380 open connections
+     * (test/server/memory-cgroup.test.ts); raise it with the memory limit.
      */
     maxBytesInFlight: z
       .number()

@@ -32,10 +32,8 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
 
   // The apiserver always sends application/json; any other type is a client's mistake (415).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/json',
-    async (request: FastifyRequest, payload: NodeJS.ReadableStream) =>
-      bodies.read(request, payload),
+  app.addContentTypeParser('application/json', (request, payload, done) =>
+    bodies.read(request, payload, done),
   );
 
   for (const endpoint of ENDPOINTS) {
@@ -47,7 +45,8 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
           reply.raw.once('close', () => metrics.reviewsInFlight.dec({ endpoint }));
           if (options.requireClientCertificate) checkClientCertificate(request);
           checkContentEncoding(request);
-          await bodies.reserve(request, reply);
+          const waiting = bodies.reserve(request, reply);
+          if (waiting) await waiting;
         },
         onResponse: async (_request, reply) => {
           metrics.reviewDuration.observe({ endpoint }, reply.elapsedTime / 1000);

@@ -27,8 +27,11 @@ interface Waiter {
 
 export interface Reservation {
   readonly bytes: number;
-  /** Changes the reservation to `bytes`: at once when smaller, else waiting as reserve() does. */
-  resize(bytes: number): Promise<void>;
+  /**
+   * Changes the reservation to `bytes`: at once when it fits (undefined), else a promise that
+   * waits as reserve() does.
+   */
+  resize(bytes: number): Promise<void> | undefined;
   /** Idempotent. */
   release(): void;
 }
@@ -55,23 +58,37 @@ export class MemoryBudget {
     return this.#growing.length + this.#arriving.length;
   }
 
-  async reserve(bytes: number): Promise<Reservation> {
-    await this.#take(bytes, this.#arriving);
+  /**
+   * A reservation of `bytes`: at once when it fits and nobody waits (no promise: this runs for
+   * every review), else a promise that waits its turn.
+   */
+  reserve(bytes: number): Reservation | Promise<Reservation> {
+    const taking = this.#take(bytes, this.#arriving);
+    return taking ? taking.then(() => this.#reservation(bytes)) : this.#reservation(bytes);
+  }
+
+  #reservation(bytes: number): Reservation {
     let held = bytes;
     let released = false;
     return {
       get bytes() {
         return held;
       },
-      resize: async (next: number) => {
-        if (released) return;
+      resize: (next: number) => {
+        if (released) return undefined;
         if (next <= held) {
           this.#give(held - next);
           held = next;
-          return;
+          return undefined;
         }
-        await this.#take(next - held, this.#growing, next);
-        held = next;
+        const taking = this.#take(next - held, this.#growing, next);
+        if (!taking) {
+          held = next;
+          return undefined;
+        }
+        return taking.then(() => {
+          held = next;
+        });
       },
       release: () => {
         if (released) return;
@@ -81,8 +98,11 @@ export class MemoryBudget {
     };
   }
 
-  /** `total`, when growing, is what the request would hold: that is what must fit the budget. */
-  #take(bytes: number, queue: Waiter[], total = bytes): Promise<void> {
+  /**
+   * Takes `bytes` at once (undefined) or once they come free (a promise). `total`, when growing,
+   * is what the request would hold: that is what must fit the budget.
+   */
+  #take(bytes: number, queue: Waiter[], total = bytes): Promise<void> | undefined {
     if (total > this.limitBytes) {
       return Promise.reject(
         new BudgetExceededError(
@@ -95,7 +115,7 @@ export class MemoryBudget {
     const ahead = queue === this.#growing ? this.#growing.length : this.waiting;
     if (ahead === 0 && this.#inUse + bytes <= this.limitBytes) {
       this.#add(bytes);
-      return Promise.resolve();
+      return undefined;
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -120,6 +140,7 @@ export class MemoryBudget {
   }
 
   #give(bytes: number): void {
+    if (bytes === 0) return;
     this.#add(-bytes);
     this.#admit();
   }

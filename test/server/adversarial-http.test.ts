@@ -577,8 +577,8 @@ describe('was unbounded memory', () => {
       maxBytesInFlight: 4 * 1024 * 1024,
       logger: log.logger,
     });
-    // 50 KiB declared: charged the dearest cost per byte (3.3 MB of the 4 MiB) until answered.
-    const holderBody = JSON.stringify(podReview({ uid: 'holder', paddingBytes: 50_000 }));
+    // 800 kB declared: holding it costs 3.2 MB of the 4 MiB until it is answered.
+    const holderBody = JSON.stringify(podReview({ uid: 'holder', paddingBytes: 800_000 }));
     const holder = await rawConnection(port);
     t.after(() => holder.destroy());
     const holderBytes = Buffer.from(requestBytes(holderBody));
@@ -591,7 +591,7 @@ describe('was unbounded memory', () => {
     const waiting = await rawConnection(port);
     t.after(() => waiting.destroy());
     const refused = readResponses(waiting, 1);
-    waiting.write(requestBytes(JSON.stringify(podReview({ uid: 'late', paddingBytes: 20_000 }))));
+    waiting.write(requestBytes(JSON.stringify(podReview({ uid: 'late', paddingBytes: 300_000 }))));
     const { responses } = await refused;
     assert.deepEqual(statuses(responses), ['429']);
     assert.match(responses[0]?.head ?? '', /retry-after: 1\r?$/im);
@@ -617,7 +617,7 @@ describe('was unbounded memory', () => {
     const next = await rawConnection(port);
     t.after(() => next.destroy());
     const answered = readResponses(next, 1);
-    next.write(requestBytes(JSON.stringify(podReview({ uid: 'after', paddingBytes: 20_000 }))));
+    next.write(requestBytes(JSON.stringify(podReview({ uid: 'after', paddingBytes: 300_000 }))));
     assert.deepEqual(statuses((await answered).responses), ['200']);
   });
 

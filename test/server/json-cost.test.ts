@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { largePod, review, typicalPod } from '../../bench/payloads.ts';
 import {
   estimateParseBytes,
+  JsonStructureCounter,
   MAX_REVIEW_DEPTH,
   scanJsonStructure,
   unscannedParseBytes,
@@ -93,5 +94,21 @@ describe('estimateParseBytes', () => {
     assert.ok(large > 10 && large < 20, `large pod: ${large.toFixed(1)}`);
     const empty = perByte(`[${Array(30_000).fill('{}').join(',')}]`);
     assert.ok(empty > 40, `empty objects: ${empty.toFixed(1)}`);
+  });
+});
+
+describe('JsonStructureCounter', () => {
+  test('counts the same whatever the chunks, strings and escapes cut across them', () => {
+    const text = JSON.stringify({
+      a: ['x"y', 'back\\slash\\', '\\"', '{[', 1, { b: null }],
+      'k\\': '\\\\"',
+    });
+    const whole = scan(text);
+    const bytes = Buffer.from(text);
+    for (let size = 1; size <= 7; size += 1) {
+      const counter = new JsonStructureCounter(Infinity);
+      for (let at = 0; at < bytes.length; at += size) counter.add(bytes.subarray(at, at + size));
+      assert.deepEqual(counter.structure, whole, `chunks of ${size} bytes`);
+    }
   });
 });

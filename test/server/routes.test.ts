@@ -208,12 +208,16 @@ describe('bad requests get a JSON body that says what is wrong', () => {
     });
   });
 
-  test('the default limit admits an UPDATE of two 3 MiB objects', async () => {
+  test("the default limit admits an UPDATE of two objects at etcd's limit, written as JSON", async () => {
+    // etcd stores objects up to 1.5 MiB; a pod's JSON is up to 1.55 times its protobuf.
     const { app } = server();
     const reply = await app.inject({
       method: 'POST',
       url: '/validate',
-      payload: podReview({ operation: 'UPDATE', paddingBytes: 3 * 1024 * 1024 }),
+      payload: podReview({
+        operation: 'UPDATE',
+        paddingBytes: Math.floor(1.55 * 1.5 * 1024 * 1024),
+      }),
     });
     assert.equal(reply.statusCode, 200);
   });

@@ -115,6 +115,9 @@ export async function httpsCall(options: HttpsRequestOptions): Promise<HttpsAnsw
   });
   request.end(options.body);
   const [response] = (await once(request, 'response')) as [import('node:http').IncomingMessage];
+  // A server that answers before reading the whole body (413, 429) closes the connection; the
+  // rest of the body then fails to send (EPIPE), which changes nothing about the answer.
+  request.on('error', () => undefined);
   // Taken now: once the body is read, the socket goes back to the agent and leaves the response.
   const socket = response.socket as TLSSocket;
   const chunks: Buffer[] = [];
