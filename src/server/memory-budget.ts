@@ -87,7 +87,9 @@ export class MemoryBudget {
           return undefined;
         }
         return taking.then(() => {
-          held = next;
+          // Released while it waited: what release() gave back was the smaller amount.
+          if (released) this.#give(next - held);
+          else held = next;
         });
       },
       release: () => {

@@ -67,9 +67,18 @@ export class ReviewBodyReader {
         : declared <= this.#countedAbove
           ? unscannedParseBytes(declared)
           : readingBytes(declared);
+    // Listened to before any wait: a client that leaves while its request waits must not keep
+    // the reservation it is granted afterwards.
+    let held: Reservation | undefined;
+    let gone = false;
+    reply.raw.once('close', () => {
+      gone = true;
+      held?.release();
+    });
     const hold = (reservation: Reservation) => {
+      if (gone) return reservation.release();
+      held = reservation;
       this.#reservations.set(request.raw, reservation);
-      reply.raw.once('close', () => reservation.release());
     };
     const taking = this.#budget.reserve(bytes);
     if (!(taking instanceof Promise)) {

@@ -607,6 +607,12 @@ describe('was unbounded memory', () => {
       'logged',
     );
 
+    // One that leaves while it waits: what it is granted later must go back.
+    const leaver = await rawConnection(port);
+    leaver.write(requestBytes(JSON.stringify(podReview({ uid: 'gone', paddingBytes: 300_000 }))));
+    await sleep(100);
+    leaver.destroy();
+
     const held = readResponses(holder, 1);
     holder.write(holderBytes.subarray(1000));
     assert.deepEqual(statuses((await held).responses), ['200']);

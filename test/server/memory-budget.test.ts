@@ -85,3 +85,15 @@ describe('MemoryBudget', () => {
     assert.equal(budget.inUse, 30);
   });
 });
+
+test('MemoryBudget: a reservation released while it waits to grow gives back all it was granted', async () => {
+  const budget = new MemoryBudget(100, 1000);
+  const reading = budget.reserve(20);
+  const other = budget.reserve(70);
+  assert.ok(!(reading instanceof Promise) && !(other instanceof Promise));
+  const growing = reading.resize(50);
+  reading.release();
+  other.release();
+  await growing;
+  assert.equal(budget.inUse, 0);
+});
