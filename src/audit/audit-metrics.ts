@@ -2,7 +2,6 @@
  * The audit's Prometheus metrics, in a registry of its own. Labels come from bounded sets:
  * write outcomes, report kinds, error types.
  */
-import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type AuditErrorType = 'evaluate' | 'write' | 'watch' | 'config_reload';
@@ -96,13 +95,3 @@ export function createAuditMetrics(options: { processMetrics?: boolean } = {}): 
     }),
   };
 }
-
-export const auditMetricsRoutes: FastifyPluginAsync<{ metrics: AuditMetrics }> = async (
-  app,
-  { metrics },
-) => {
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-};

@@ -21,7 +21,8 @@ import { healthRoutes, type ReadinessCheck } from '../server/health-routes.ts';
 import { createServerMetrics } from '../server/metrics.ts';
 import type { WatchFilesOptions } from '../server/watch-files.ts';
 import { AuditController } from './audit-controller.ts';
-import { auditMetricsRoutes, createAuditMetrics, type AuditMetrics } from './audit-metrics.ts';
+import { metricsRoutes } from '../server/metrics.ts';
+import { createAuditMetrics, type AuditMetrics } from './audit-metrics.ts';
 import { createLeaseClient, createReportClient } from './kube-clients.ts';
 import { LeaseElection } from './lease-election.ts';
 import { reportApi, type ReportApiName } from './report-api.ts';
@@ -190,7 +191,7 @@ export async function startAudit(options: StartAuditOptions): Promise<RunningAud
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.register(healthRoutes, { readiness });
-  app.register(auditMetricsRoutes, { metrics });
+  app.register(metricsRoutes, { metrics });
   await app.listen({ host: settings.host, port: settings.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;

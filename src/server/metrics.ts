@@ -116,8 +116,8 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
   };
 }
 
-/** GET /metrics in the Prometheus text format. */
-export const metricsRoutes: FastifyPluginAsync<{ metrics: ServerMetrics }> = async (
+/** GET /metrics in the Prometheus text format, for any process's registry (serve, audit). */
+export const metricsRoutes: FastifyPluginAsync<{ metrics: { registry: Registry } }> = async (
   app,
   { metrics },
 ) => {
