@@ -195,7 +195,14 @@ export async function startWebhookProcess(
           `--key=${tls.keyFile}`,
           `--config=${policyFile}`,
         ];
-  const child = spawn(NODE, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // For profiles, e.g. RUNTIME_GUARD_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": both kinds.
+  const extraFlags = (process.env['RUNTIME_GUARD_BENCH_NODE_FLAGS'] ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const child = spawn(NODE, [...extraFlags, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let lines = 0;
   child.stdout?.on('data', (chunk: Buffer) => {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;

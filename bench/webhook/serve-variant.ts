@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
+import { isoTime } from '../../src/cli/log-time.ts';
 import { createServeLogger } from '../../src/cli/serve-command.ts';
 import { parseConfigText } from '../../src/config/load-config.ts';
 import { startServer } from '../../src/server/start-server.ts';
@@ -20,7 +21,7 @@ export const LOG_VARIANTS = ['default', 'unbatched', 'sync', 'off'] as const;
 export type LogVariant = (typeof LOG_VARIANTS)[number];
 
 function loggerFor(variant: LogVariant): Logger {
-  const options = { name: 'runtime-guard', timestamp: pino.stdTimeFunctions.isoTime };
+  const options = { name: 'runtime-guard', timestamp: isoTime };
   switch (variant) {
     case 'default':
       return createServeLogger();

@@ -33,8 +33,9 @@ export const REPOSITORY = resolve(import.meta.dirname, '../..');
 export const NODE = join(REPOSITORY, 'node_modules/.bin/node');
 const PROBE = pathToFileURL(join(import.meta.dirname, 'server-probe.ts')).href;
 const BASELINE = join(import.meta.dirname, 'baseline-server.ts');
-const RUNTIME_GUARD = join(REPOSITORY, 'bin/runtime-guard.js');
-const SERVE_VARIANT = join(import.meta.dirname, 'serve-variant.ts');
+/** Relative to the checkout W runs from (this one, or StartOptions.tree). */
+const RUNTIME_GUARD = 'bin/runtime-guard.js';
+const SERVE_VARIANT = 'bench/webhook/serve-variant.ts';
 
 /** W runs with the Node.js flags of the image's ENTRYPOINT, as it runs in a cluster. */
 export async function imageNodeFlags(): Promise<string[]> {
@@ -67,6 +68,8 @@ export interface StartOptions {
   core: number | undefined;
   /** Extra Node.js flags, e.g. --cpu-prof; W has the image's flags before them (a later flag wins). */
   nodeFlags?: readonly string[];
+  /** W only, for before/after experiments: run W from this other checkout of the repository. */
+  tree?: string;
   /** W only, for experiments: bench/webhook/serve-variant.ts with this decision log instead. */
   logVariant?: LogVariant;
   /**
@@ -126,9 +129,10 @@ export async function startServer(
   if (name === 'W') {
     const configFile = join(fixture.dir, `runtime-guard-${port}.yaml`);
     await writeFile(configFile, serveConfigYaml(fixture, port));
+    const tree = options.tree ? resolve(options.tree) : REPOSITORY;
     args = options.logVariant
-      ? [...nodeArgs, SERVE_VARIANT, configFile, options.logVariant]
-      : [...nodeArgs, RUNTIME_GUARD, 'serve', '--config', configFile];
+      ? [...nodeArgs, join(tree, SERVE_VARIANT), configFile, options.logVariant]
+      : [...nodeArgs, join(tree, RUNTIME_GUARD), 'serve', '--config', configFile];
   } else {
     args = [
       ...nodeArgs,

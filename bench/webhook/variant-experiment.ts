@@ -9,7 +9,10 @@
  *
  * A variant is F1, W, or W with options after colons:
  *   W:log=unbatched|sync|off    the decision log written another way (serve-variant.ts)
- *   W:node=--flag[=value]       a Node.js/V8 flag, e.g. W:node=--max-semi-space-size=8
+ *   W:node=--flag[=value]       a Node.js/V8 flag, e.g. W:node=--max-semi-space-size=8 (F1
+ *                               takes node= too, e.g. F1:node=--cpu-prof for a profile to compare)
+ *   W:tree=DIR                  W from another checkout (a `git worktree` with node_modules
+ *                               linked), to measure before and after a change in one run
  *   W:memory=MiB                in a memory cgroup with this limit, as a container (needs root
  *                               and cgroup v1; a server the kernel kills is reported, not retried)
  * Default: F1,W,W:log=unbatched,W:log=sync,W:log=off.
@@ -47,7 +50,7 @@ const { values } = parseArgs({
 interface Variant {
   label: string;
   name: 'F1' | 'W';
-  options: Pick<StartOptions, 'logVariant' | 'nodeFlags' | 'memoryLimitMiB'>;
+  options: Pick<StartOptions, 'logVariant' | 'nodeFlags' | 'memoryLimitMiB' | 'tree'>;
 }
 
 function parseVariant(text: string): Variant {
@@ -56,16 +59,18 @@ function parseVariant(text: string): Variant {
   const nodeFlags: string[] = [];
   let logVariant: LogVariant | undefined;
   let memoryLimitMiB: number | undefined;
+  let tree: string | undefined;
   for (const part of parts) {
     const [key, value] = [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)];
     if (key === 'node') nodeFlags.push(value);
     else if (key === 'memory' && Number(value) > 0) memoryLimitMiB = Number(value);
+    else if (key === 'tree' && value !== '') tree = value;
     else if (key === 'log' && (LOG_VARIANTS as readonly string[]).includes(value))
       logVariant = value as LogVariant;
     else throw new Error(`variant ${text}: unknown option ${part}`);
   }
-  if (name === 'F1' && (nodeFlags.length > 0 || logVariant || memoryLimitMiB)) {
-    throw new Error(`variant ${text}: options are for W`);
+  if (name === 'F1' && (logVariant || memoryLimitMiB || tree)) {
+    throw new Error(`variant ${text}: log=, memory= and tree= are for W`);
   }
   return {
     label: text,
@@ -74,6 +79,7 @@ function parseVariant(text: string): Variant {
       ...(logVariant ? { logVariant } : {}),
       ...(nodeFlags.length ? { nodeFlags } : {}),
       ...(memoryLimitMiB ? { memoryLimitMiB } : {}),
+      ...(tree ? { tree } : {}),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { isoTime } from './log-time.ts';
 import {
   configFromObject,
   parseConfigText,
@@ -127,7 +128,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   const log = pino({
     name: 'runtime-guard-audit',
     level: logLevel,
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
   });
   let audit: RunningAudit;
   try {

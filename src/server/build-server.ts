@@ -4,7 +4,7 @@
  */
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_MAX_BYTES_IN_FLIGHT } from '../config/server-schema.ts';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
@@ -59,6 +59,10 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     clientErrorHandler: clientErrorHandler(metrics, logger),
     // One line per decision comes from the admission routes; Fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is the server's logger itself, not a child bound to a request id: a pino child
+    // per request cost about 4 µs of every review. The decision line carries the review's uid,
+    // and error lines name the request id themselves (error-replies.ts).
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     bodyLimit,
     keepAliveTimeout: IDLE_CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
@@ -98,8 +102,10 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const { isShuttingDown } = options;
   if (isShuttingDown) {
-    app.addHook('onSend', async (_request, reply) => {
+    // A callback hook: an async one costs a promise on every reply.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (isShuttingDown()) reply.header('connection', 'close');
+      done(null, payload);
     });
   }
   app.register(healthRoutes, { readiness: options.readiness ?? [] });

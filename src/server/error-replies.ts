@@ -169,9 +169,13 @@ export function installErrorReplies(app: FastifyInstance, metrics: ServerMetrics
       reply.header('retry-after', String(error.retryAfterSeconds));
     }
     if (described.statusCode >= 500) {
-      request.log.error({ err: error, errorType: described.type }, 'request failed');
+      request.log.error(
+        { reqId: request.id, err: error, errorType: described.type },
+        'request failed',
+      );
     } else {
       const fields = {
+        reqId: request.id,
         statusCode: described.statusCode,
         errorType: described.type,
         reason: described.message,
