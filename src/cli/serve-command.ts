@@ -80,9 +80,8 @@ export async function runServe(argv: string[]): Promise<number> {
 /**
  * JSON lines on standard output, written in batches: one line per review written on its own
  * cost a thread-pool write per review, about 10 % of the server's CPU under load
- * (BENCHMARKS.md). Lines wait for 16 KiB or at most 200 ms (4 KiB batches still cost about
- * 12 µs of every review in write calls); pino writes what is left when the
- * process exits, however it exits.
+ * (BENCHMARKS.md), and 4 KiB batches still about 12 µs of every review. Lines wait for 16 KiB
+ * or at most 200 ms; pino writes what is left when the process exits, however it exits.
  */
 export function createServeLogger(options: { level?: string } = {}): Logger {
   const destination = pino.destination({

@@ -11,7 +11,7 @@ import { decisionLogFields } from './decision-log.ts';
 import { RequestError } from './error-replies.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { NamespaceModeLookup } from '../admission/review-request.ts';
-import { parseGoDuration } from './request-timeout.ts';
+import { apiserverTimeoutSeconds } from './request-timeout.ts';
 import type { ReviewBodyReader } from './review-body.ts';
 
 export interface AdmissionRoutesOptions {
@@ -101,7 +101,9 @@ function answerReview(
 
   const durationMs = reply.elapsedTime;
   const timeoutSeconds =
-    typeof request.query.timeout === 'string' ? apiserverTimeout(request.query.timeout) : undefined;
+    typeof request.query.timeout === 'string'
+      ? apiserverTimeoutSeconds(request.query.timeout)
+      : undefined;
   if (timeoutSeconds !== undefined && durationMs > timeoutSeconds * 1000) {
     // Answered all the same: the apiserver may have given up, but a late answer costs nothing.
     metrics.errors.inc({ type: 'deadline_exceeded' });
@@ -112,13 +114,6 @@ function answerReview(
   }
   request.log.info(decisionLogFields(outcome, durationMs), 'admission review');
   return result.review;
-}
-
-/** The apiserver sends the same `?timeout=` on every call of a webhook: read it once. */
-let lastTimeout: { text: string; seconds: number | undefined } | undefined;
-function apiserverTimeout(text: string): number | undefined {
-  if (lastTimeout?.text !== text) lastTimeout = { text, seconds: parseGoDuration(text) };
-  return lastTimeout.seconds;
 }
 
 /**

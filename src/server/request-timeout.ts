@@ -31,3 +31,11 @@ export function parseGoDuration(text: string): number | undefined {
   }
   return Number.isFinite(seconds) ? seconds : undefined;
 }
+
+/** The apiserver sends the same `?timeout=` on every call of a webhook: parsed once, then looked up. */
+let lastTimeout: { text: string; seconds: number | undefined } | undefined;
+
+export function apiserverTimeoutSeconds(text: string): number | undefined {
+  if (lastTimeout?.text !== text) lastTimeout = { text, seconds: parseGoDuration(text) };
+  return lastTimeout.seconds;
+}
