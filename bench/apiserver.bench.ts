@@ -1,7 +1,7 @@
 /**
  * What a create pays for runtime-guard in the apiserver path: pod and Deployment creates through
  * a real kube-apiserver (test/e2e/control-plane.ts), dry-run, N at a time, with no webhook, with
- * the floor webhook (F0, answering runtime-guard's exact bytes) behind the chart's
+ * the floor webhooks (F0 and F1, answering runtime-guard's exact bytes) behind the chart's
  * configurations, and with runtime-guard with and without the chart's matchConditions
  * (bench/apiserver/webhooks.ts). Compliant objects and objects that need the mutation.
  * Interleaved and repeated: every round runs every case with every set, the sets in a rotated
@@ -12,6 +12,11 @@
  *
  *   node bench/apiserver.bench.ts [--rounds 4] [--seconds 4] [--concurrency 4] [--out DIR]
  *   node bench/apiserver.bench.ts --smoke      one short round, no files written
+ *   node bench/apiserver.bench.ts --sets rg,floor-validating --cases 'pod, compliant'
+ *                                              only these sets ('none' always) and cases
+ *
+ * RUNTIME_GUARD_BENCH_APISERVER_PPROF=DIR writes a Go CPU profile of the apiserver over each
+ * measured cell into DIR (`go tool pprof -top kube-apiserver DIR/FILE`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release } from 'node:os';
@@ -24,6 +29,7 @@ import { typicalPod } from './payloads.ts';
 import {
   apiClient,
   findProcess,
+  getBytes,
   median,
   percentile,
   post,
@@ -52,8 +58,11 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     out: { type: 'string', default: join(REPOSITORY, 'bench', 'results') },
     smoke: { type: 'boolean', default: false },
+    sets: { type: 'string' },
+    cases: { type: 'string' },
   },
 });
+const PPROF_DIR = process.env['RUNTIME_GUARD_BENCH_APISERVER_PPROF'];
 const ROUNDS = args.smoke ? 1 : Number(args.rounds);
 const SECONDS = args.smoke ? 1 : Number(args.seconds);
 const WARMUP_SECONDS = args.smoke ? 0.3 : 1;
@@ -80,7 +89,7 @@ interface Case {
   body: Json;
 }
 
-const CASES: readonly Case[] = [true, false].flatMap((compliant) => [
+const ALL_CASES: readonly Case[] = [true, false].flatMap((compliant) => [
   {
     name: `pod, ${compliant ? 'compliant' : 'needs mutation'}`,
     resource: 'pods' as const,
@@ -109,9 +118,28 @@ const CASES: readonly Case[] = [true, false].flatMap((compliant) => [
   },
 ]);
 
-/** The floor behind the validating configuration only answers the compliant objects' allow. */
+const chosenSets = args.sets?.split(',').map((name) => name.trim());
+for (const name of chosenSets ?? [])
+  if (!SETS.some((set) => set.name === name)) {
+    process.stderr.write(`--sets: no set ${name} (${SETS.map((set) => set.name).join(', ')})\n`);
+    process.exit(2);
+  }
+const chosenCases = args.cases?.split(';').map((name) => name.trim());
+const CASES = ALL_CASES.filter((c) => !chosenCases || chosenCases.includes(c.name));
+if (CASES.length === 0) {
+  process.stderr.write(
+    `--cases: none of ${args.cases} (${ALL_CASES.map((c) => c.name).join('; ')})\n`,
+  );
+  process.exit(2);
+}
+
+/** A floor behind the validating configuration only answers the compliant objects' allow. */
 const setsFor = (c: Case): WebhookSet[] =>
-  SETS.filter((set) => c.compliant || set.name !== 'floor-validating');
+  SETS.filter(
+    (set) =>
+      (c.compliant || set.configurations !== 'validating') &&
+      (!chosenSets || set.name === 'none' || chosenSets.includes(set.name)),
+  );
 
 const pathFor = (c: Case, set: WebhookSet) =>
   c.resource === 'pods'
@@ -132,7 +160,11 @@ const startedAt = new Date();
 const loadAtStart = loadavg();
 const directory = await temporaryDirectory('runtime-guard-bench-apiserver-');
 process.stderr.write('starting etcd and kube-apiserver\n');
-const cp = await startControlPlane({ log: (m) => process.stderr.write(`[control-plane] ${m}\n`) });
+const cp = await startControlPlane({
+  log: (m) => process.stderr.write(`[control-plane] ${m}\n`),
+  // The last of a repeated flag wins: the test control plane turns profiling off.
+  ...(PPROF_DIR ? { extraApiServerArgs: ['--profiling=true'] } : {}),
+});
 const servers: WebhookProcess[] = [];
 let failed = false;
 try {
@@ -143,10 +175,22 @@ try {
     ca: certificate.authority.cert,
   };
   const floor = await startWebhookProcess('floor', directory.path, tls);
+  const parsingFloor = await startWebhookProcess('parsing-floor', directory.path, tls);
   const runtimeGuard = await startWebhookProcess('runtime-guard', directory.path, tls);
-  servers.push(floor, runtimeGuard);
+  servers.push(floor, parsingFloor, runtimeGuard);
+  const floors = [floor, parsingFloor];
   const serverOf = (set: WebhookSet) =>
-    set.server === 'floor' ? floor : set.server === 'runtime-guard' ? runtimeGuard : undefined;
+    set.server === 'floor'
+      ? floor
+      : set.server === 'parsing-floor'
+        ? parsingFloor
+        : set.server === 'runtime-guard'
+          ? runtimeGuard
+          : undefined;
+  /** Every floor learns and checks answers per case: the validating-only sets see the probe's denial. */
+  const tellFloors = async (name: string, verify: boolean) => {
+    for (const f of floors) await askFloor(f.child, { type: 'case', name, verify });
+  };
 
   const objects: Json[] = [];
   for (const set of SETS) {
@@ -177,12 +221,16 @@ try {
     const server = serverOf(set);
     if (!server) continue;
     // Its own name: the validating-only set answers the unmutated pod, a denial.
-    await askFloor(floor.child, { type: 'case', name: `probe ${set.name}`, verify: true });
+    await tellFloors(`probe ${set.name}`, true);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const before = (await askFloor(floor.child, { type: 'stats' }))['requests'] as number;
+      const requests = async () =>
+        set.server === 'runtime-guard'
+          ? 0
+          : ((await askFloor(server.child, { type: 'stats' }))['requests'] as number);
+      const before = await requests();
       const answer = await post(client, pathFor(probe, set), JSON.stringify(probe.body));
-      const after = (await askFloor(floor.child, { type: 'stats' }))['requests'] as number;
+      const after = await requests();
       const mutated = answer.status === 201 && answer.body.includes('RuntimeDefault');
       const ready = set.configurations === 'validating' ? after > before : mutated;
       if (ready) break;
@@ -209,13 +257,20 @@ try {
           concurrency: CONCURRENCY,
           pids: { ...pids, webhook: server?.pid },
         };
-        // Warm-up: the floor checks its answers against runtime-guard's on every review.
-        if (server === floor)
-          await askFloor(floor.child, { type: 'case', name: c.name, verify: true });
+        // Warm-up: a floor checks its answers against runtime-guard's on every review.
+        const isFloor = server !== undefined && floors.includes(server);
+        if (isFloor) await tellFloors(c.name, true);
         await runCell({ ...options, seconds: WARMUP_SECONDS });
-        if (server === floor)
-          await askFloor(floor.child, { type: 'case', name: c.name, verify: false });
+        if (isFloor) await tellFloors(c.name, false);
+        const profile = PPROF_DIR
+          ? getBytes(client, `/debug/pprof/profile?seconds=${SECONDS}`, (SECONDS + 30) * 1000)
+          : undefined;
         const { latenciesMs, ...result } = await runCell({ ...options, seconds: SECONDS });
+        if (profile && PPROF_DIR) {
+          const file = `${round + 1}-${c.name.replace(/\W+/g, '-')}-${set.name}.pprof`;
+          await mkdir(PPROF_DIR, { recursive: true });
+          await writeFile(join(PPROF_DIR, file), await profile);
+        }
         const sorted = latenciesMs.sort((a, b) => a - b);
         const cell = {
           ...result,
@@ -236,13 +291,19 @@ try {
     loadAfterRound.push(loadavg());
   }
   const floorStats = await askFloor(floor.child, { type: 'stats' });
-  if ((floorStats['mismatches'] as number) > 0) failed = true;
+  const parsingFloorStats = await askFloor(parsingFloor.child, { type: 'stats' });
+  for (const stats of [floorStats, parsingFloorStats])
+    if ((stats['mismatches'] as number) > 0) failed = true;
 
   if (!args.smoke) {
     await mkdir(args.out, { recursive: true });
     await writeFile(
       join(args.out, 'apiserver-latest.json'),
-      JSON.stringify({ startedAt, loadAtStart, loadAfterRound, floorStats, measured }, null, 1),
+      JSON.stringify(
+        { startedAt, loadAtStart, loadAfterRound, floorStats, parsingFloorStats, measured },
+        null,
+        1,
+      ),
     );
   }
   const report = renderReport(measured, {
@@ -250,6 +311,7 @@ try {
     loadAtStart,
     loadAfterRound,
     floorStats,
+    parsingFloorStats,
     runtimeGuardLogLines: runtimeGuard.logLines(),
     minutes: (Date.now() - startedAt.getTime()) / 60_000,
   });
@@ -273,6 +335,7 @@ interface RunInfo {
   loadAtStart: number[];
   loadAfterRound: number[][];
   floorStats: Json;
+  parsingFloorStats: Json;
   runtimeGuardLogLines: number;
   minutes: number;
 }
@@ -332,9 +395,18 @@ function renderReport(measured: readonly Measured[], info: RunInfo): string {
     '',
     `Load average (1/5/15 min) at the start ${load(info.loadAtStart)}; after each round: ${info.loadAfterRound.map((l) => l[0]!.toFixed(2)).join(', ')}.`,
     '',
-    `Floor webhook: ${String(info.floorStats['requests'])} reviews, answers learnt ${String(info.floorStats['learnt'])}, ` +
-      `checked against runtime-guard's in warm-up ${String(info.floorStats['verified'])}, different ${String(info.floorStats['mismatches'])}` +
-      `${info.floorStats['mismatches'] ? ` (${String(info.floorStats['lastMismatch'])})` : ''}. runtime-guard wrote ${info.runtimeGuardLogLines} decision lines into its pipe.`,
+    ...(
+      [
+        ['Floor webhook (F0)', info.floorStats],
+        ['Parsing floor (F1)', info.parsingFloorStats],
+      ] as const
+    ).map(
+      ([title, stats]) =>
+        `${String(title)}: ${String(stats['requests'])} reviews, answers learnt ${String(stats['learnt'])}, ` +
+        `checked against runtime-guard's in warm-up ${String(stats['verified'])}, different ${String(stats['mismatches'])}` +
+        `${stats['mismatches'] ? ` (${String(stats['lastMismatch'])})` : ''}.`,
+    ),
+    `runtime-guard wrote ${info.runtimeGuardLogLines} decision lines into its pipe.`,
     '',
   );
   const summaries = new Map<string, Summary>();
@@ -359,6 +431,7 @@ function renderReport(measured: readonly Measured[], info: RunInfo): string {
   }
   const added = (c: string, set: SetName, field: 'p50' | 'server') =>
     summaries.get(`${c}|${set}`)![field] - summaries.get(`${c}|none`)![field];
+  const measuredSet = (c: string, set: SetName) => summaries.has(`${c}|${set}`);
   lines.push(
     '## Goals',
     '',
@@ -368,10 +441,48 @@ function renderReport(measured: readonly Measured[], info: RunInfo): string {
   for (const kind of ['pod', 'deployment']) {
     const compliant = `${kind}, compliant`;
     const mutated = `${kind}, needs mutation`;
+    const row = (goal: string, target: string, c: string, set: SetName, floorSet: SetName) =>
+      measuredSet(c, set) && measuredSet(c, floorSet)
+        ? [
+            `| ${kind}, ${goal} | ${target} | ${ratio(added(c, set, 'p50'), added(c, floorSet, 'p50'))} | ${ratio(added(c, set, 'server'), added(c, floorSet, 'server'))} |`,
+          ]
+        : [];
     lines.push(
-      `| ${kind}, compliant: runtime-guard / one floor call | ≤ 1.2 × | ${ratio(added(compliant, 'rg', 'p50'), added(compliant, 'floor-validating', 'p50'))} | ${ratio(added(compliant, 'rg', 'server'), added(compliant, 'floor-validating', 'server'))} |`,
-      `| ${kind}, needs mutation: runtime-guard / two floor calls with the same patch | ≤ 1.15 × | ${ratio(added(mutated, 'rg', 'p50'), added(mutated, 'floor-both', 'p50'))} | ${ratio(added(mutated, 'rg', 'server'), added(mutated, 'floor-both', 'server'))} |`,
-      `| ${kind}, compliant: with matchConditions / without | (what they save) | ${ratio(added(compliant, 'rg', 'p50'), added(compliant, 'rg-every-call', 'p50'))} | ${ratio(added(compliant, 'rg', 'server'), added(compliant, 'rg-every-call', 'server'))} |`,
+      ...row(
+        'compliant: runtime-guard / one floor call',
+        '≤ 1.2 ×',
+        compliant,
+        'rg',
+        'floor-validating',
+      ),
+      ...row(
+        'compliant: runtime-guard / one parsing-floor call',
+        '≤ 1.2 ×',
+        compliant,
+        'rg',
+        'parsing-floor-validating',
+      ),
+      ...row(
+        'needs mutation: runtime-guard / two floor calls with the same patch',
+        '≤ 1.15 ×',
+        mutated,
+        'rg',
+        'floor-both',
+      ),
+      ...row(
+        'needs mutation: runtime-guard / two parsing-floor calls with the same patch',
+        '≤ 1.15 ×',
+        mutated,
+        'rg',
+        'parsing-floor-both',
+      ),
+      ...row(
+        'compliant: with matchConditions / without',
+        '(what they save)',
+        compliant,
+        'rg',
+        'rg-every-call',
+      ),
     );
   }
   lines.push('');

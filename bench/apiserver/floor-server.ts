@@ -1,9 +1,14 @@
 /**
- * The floor webhook the apiserver benchmark compares runtime-guard with: F0 of the webhook
- * benchmark (bench/webhook/baseline-server.ts, same Fastify settings) made to work behind a real
- * kube-apiserver, which sends a fresh uid with every review and refuses an answer that does not
- * echo it. So the floor reads the head of the body for the uid, drops the rest unparsed, and
- * answers runtime-guard's own answer with that uid, byte for byte.
+ * The floor webhooks the apiserver benchmark compares runtime-guard with: F0 and F1 of the
+ * webhook benchmark (bench/webhook/baseline-server.ts, same Fastify settings) made to work behind
+ * a real kube-apiserver, which sends a fresh uid with every review and refuses an answer that
+ * does not echo it. Both answer runtime-guard's own answer with that uid, byte for byte:
+ *
+ * - without --parse (F0), the floor reads the head of the body for the uid and drops the rest
+ *   unparsed: what a webhook call costs with no work in it;
+ * - with --parse (F1), it decodes the whole body and `JSON.parse`s it, as runtime-guard reads
+ *   it, and takes the uid from the parsed review: the least any webhook that looks at the
+ *   object must do.
  *
  * runtime-guard's answer is learnt per object and endpoint: the benchmark names the object it is
  * about to create (IPC message `{type: 'case', name, verify}`), the first review of each is
@@ -12,7 +17,7 @@
  * and compared with the kept bytes (warm-up only: it costs what the floor exists not to do).
  * `{type: 'stats'}` answers with the counts.
  *
- *   node bench/apiserver/floor-server.ts --port N --cert tls.crt --key tls.key --config policy.yaml
+ *   node bench/apiserver/floor-server.ts --port N --cert tls.crt --key tls.key --config policy.yaml [--parse]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -31,8 +36,10 @@ const { values } = parseArgs({
     cert: { type: 'string' },
     key: { type: 'string' },
     config: { type: 'string' },
+    parse: { type: 'boolean', default: false },
   },
 });
+const PARSE = values.parse === true;
 for (const name of ['port', 'cert', 'key', 'config'] as const) {
   if (!values[name]) {
     process.stderr.write(`floor-server: --${name} is required\n`);
@@ -72,15 +79,21 @@ const app = Fastify({
 const endpointOf = (url: string): Endpoint => (url.startsWith('/mutate') ? 'mutate' : 'validate');
 
 interface Body {
-  head: string;
-  /** The whole body, only when it is to be parsed. */
+  /** The request's uid. */
+  uid: string | undefined;
+  /** The whole body, when runtime-guard's answer is to be computed from it. */
   text?: string;
+}
+
+function uidOf(parsed: unknown): string | undefined {
+  const request = (parsed as { request?: { uid?: unknown } } | null)?.request;
+  return typeof request?.uid === 'string' ? request.uid : undefined;
 }
 
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('application/json', (request, payload, done) => {
   const key = `${current.name} ${endpointOf(request.url)}`;
-  const whole = current.verify || !answers.has(key);
+  const whole = PARSE || current.verify || !answers.has(key);
   const chunks: Buffer[] = [];
   let kept = 0;
   payload.on('data', (chunk: Buffer) => {
@@ -90,10 +103,19 @@ app.addContentTypeParser('application/json', (request, payload, done) => {
     }
   });
   payload.on('end', () => {
-    const bytes = Buffer.concat(chunks);
-    const body: Body = { head: bytes.subarray(0, HEAD_BYTES).toString('latin1') };
-    if (whole) body.text = bytes.toString('utf8');
-    done(null, body);
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (!whole) {
+      const head = bytes.subarray(0, HEAD_BYTES).toString('latin1');
+      return done(null, { uid: UID.exec(head)?.[1] } satisfies Body);
+    }
+    const text = bytes.toString('utf8');
+    let uid: string | undefined;
+    try {
+      uid = PARSE ? uidOf(JSON.parse(text)) : UID.exec(text.slice(0, HEAD_BYTES))?.[1];
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
+    done(null, { uid, text } satisfies Body);
   });
   payload.on('error', (error: Error) => done(error, undefined));
 });
@@ -108,8 +130,8 @@ for (const endpoint of ['validate', 'mutate'] as const) {
   app.post(`/${endpoint}`, async (request, reply) => {
     stats.requests++;
     const body = request.body as Body;
-    const uid = UID.exec(body.head)?.[1];
-    if (!uid) throw new Error('no uid in the first bytes of the review');
+    const uid = body.uid;
+    if (!uid) throw new Error('no uid in the review');
     const key = `${current.name} ${endpoint}`;
     let answer = answers.get(key);
     if (!answer) {

@@ -15,6 +15,8 @@ type Json = Record<string, unknown>;
 
 export interface ApiClient {
   agent: Agent;
+  /** For a request beside the creates (a profile), which must not wait for one of their sockets. */
+  spareAgent: Agent;
   server: URL;
 }
 
@@ -27,16 +29,39 @@ export async function apiClient(kubeconfigFile: string, concurrency: number): Pr
   const cluster = kubeconfig.clusters[0]!.cluster;
   const user = kubeconfig.users[0]!.user;
   const decode = (value: unknown) => Buffer.from(String(value), 'base64');
+  const credentials = {
+    ca: decode(cluster['certificate-authority-data']),
+    cert: decode(user['client-certificate-data']),
+    key: decode(user['client-key-data']),
+  };
   return {
     server: new URL(String(cluster['server'])),
-    agent: new Agent({
-      keepAlive: true,
-      maxSockets: concurrency,
-      ca: decode(cluster['certificate-authority-data']),
-      cert: decode(user['client-certificate-data']),
-      key: decode(user['client-key-data']),
-    }),
+    agent: new Agent({ keepAlive: true, maxSockets: concurrency, ...credentials }),
+    spareAgent: new Agent({ keepAlive: false, ...credentials }),
   };
+}
+
+/** GET on the spare connection, the body as bytes (a pprof profile is binary). */
+export function getBytes(client: ApiClient, path: string, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, client.server),
+      { agent: client.spareAgent, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(Buffer.concat(chunks))
+            : reject(new Error(`GET ${path}: HTTP ${res.statusCode ?? 0}`)),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${path}`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function post(

@@ -4,8 +4,10 @@
  * its namespace, so all sets are registered at once and a create picks its set by namespace:
  *
  *   none              no webhook
- *   floor, both       the floor webhook behind both configurations, no matchConditions
+ *   floor, both       the floor webhook (F0: reads the uid, parses nothing) behind both
+ *                     configurations, no matchConditions
  *   floor, validating the floor webhook behind the validating configuration only
+ *   parsing floor, both / validating   the same with the floor that parses every review (F1)
  *   runtime-guard, every call    runtime-guard behind both, no matchConditions (before them)
  *   runtime-guard     runtime-guard behind both, with the chart's matchConditions
  */
@@ -24,13 +26,23 @@ export const POLICY = { preset: 'restricted', mode: 'enforce' } as const;
 
 export const SET_LABEL = 'runtime-guard.io/bench-set';
 
-export type SetName = 'none' | 'floor-both' | 'floor-validating' | 'rg-every-call' | 'rg';
+export type SetName =
+  | 'none'
+  | 'floor-both'
+  | 'floor-validating'
+  | 'parsing-floor-both'
+  | 'parsing-floor-validating'
+  | 'rg-every-call'
+  | 'rg';
+
+/** The floor that reads only the uid (F0), the one that parses (F1), and runtime-guard. */
+export type ServerKind = 'floor' | 'parsing-floor' | 'runtime-guard';
 
 export interface WebhookSet {
   name: SetName;
   title: string;
   namespace: string;
-  server: 'floor' | 'runtime-guard' | undefined;
+  server: ServerKind | undefined;
   /** Which configurations, and whether they keep the chart's matchConditions. */
   configurations: 'none' | 'validating' | 'both';
   matchConditions: boolean;
@@ -43,6 +55,18 @@ export const SETS: readonly WebhookSet[] = [
     name: 'floor-validating',
     title: 'floor, validating call only',
     server: 'floor',
+    configurations: 'validating',
+  },
+  {
+    name: 'parsing-floor-both',
+    title: 'parsing floor, both calls',
+    server: 'parsing-floor',
+    configurations: 'both',
+  },
+  {
+    name: 'parsing-floor-validating',
+    title: 'parsing floor, validating call only',
+    server: 'parsing-floor',
     configurations: 'validating',
   },
   {
@@ -173,7 +197,7 @@ async function entrypointNodeFlags(): Promise<string[]> {
 }
 
 export async function startWebhookProcess(
-  kind: 'floor' | 'runtime-guard',
+  kind: ServerKind,
   dir: string,
   tls: Tls,
 ): Promise<WebhookProcess> {
@@ -194,6 +218,7 @@ export async function startWebhookProcess(
           `--cert=${tls.certFile}`,
           `--key=${tls.keyFile}`,
           `--config=${policyFile}`,
+          ...(kind === 'parsing-floor' ? ['--parse'] : []),
         ];
   // For profiles, e.g. RUNTIME_GUARD_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": both kinds.
   const extraFlags = (process.env['RUNTIME_GUARD_BENCH_NODE_FLAGS'] ?? '')
