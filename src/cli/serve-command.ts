@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
+import { LineBatches } from './line-batches.ts';
 import { isoTime } from './log-time.ts';
 import {
   configFromObject,
@@ -80,24 +81,21 @@ export async function runServe(argv: string[]): Promise<number> {
 /**
  * JSON lines on standard output, written in batches: one line per review written on its own
  * cost a thread-pool write per review, about 10 % of the server's CPU under load
- * (BENCHMARKS.md), and 4 KiB batches still about 12 µs of every review. Lines wait for 16 KiB
- * or at most 200 ms; pino writes what is left when the process exits, however it exits.
+ * (BENCHMARKS.md). Lines wait for 16 KiB or at most 200 ms (line-batches.ts), and whatever is
+ * held is written before the process exits, however it exits.
  */
 export function createServeLogger(options: { level?: string } = {}): Logger {
-  const destination = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: 16384,
-    maxWrite: 65536,
-    periodicFlush: 200,
-  });
+  const destination = pino.destination({ dest: 1, sync: false, maxWrite: 65536 });
+  const lines = new LineBatches(destination, { fd: 1, batchChars: 16384, maxDelayMs: 200 });
+  process.once('beforeExit', () => lines.handOver());
+  process.once('exit', () => lines.flushSync());
   return pino(
     {
       name: 'runtime-guard',
       timestamp: isoTime,
       ...(options.level ? { level: options.level } : {}),
     },
-    destination,
+    lines,
   );
 }
 

@@ -29,6 +29,7 @@ const ENDPOINTS: readonly Endpoint[] = ['validate', 'mutate'];
 
 export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, options) => {
   const { metrics, bodies } = options;
+  const figures = metrics.reviewFigures;
 
   // The apiserver always sends application/json; any other type is a client's mistake (415).
   app.removeAllContentTypeParsers();
@@ -43,8 +44,8 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
         // Callback hooks, not async ones: they run on every review, and each promise and the
         // microtask it resolves in cost more than what the hook does.
         onRequest: (request, reply, done) => {
-          metrics.reviewsInFlight.inc({ endpoint });
-          reply.raw.once('close', () => metrics.reviewsInFlight.dec({ endpoint }));
+          figures.requestStarted(endpoint);
+          reply.raw.once('close', () => figures.requestEnded(endpoint));
           if (options.requireClientCertificate) checkClientCertificate(request);
           checkContentEncoding(request);
           const waiting = bodies.reserve(request, reply);
@@ -52,7 +53,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
           else done();
         },
         onResponse: (_request, reply, done) => {
-          metrics.reviewDuration.observe({ endpoint }, reply.elapsedTime / 1000);
+          figures.answered(endpoint, reply.elapsedTime / 1000);
           done();
         },
       },
@@ -90,14 +91,16 @@ function answerReview(
   }
 
   const { outcome } = result;
-  metrics.reviews.inc({
-    endpoint,
-    kind: outcome.routed ? outcome.kind : 'other',
-    operation: outcome.operation,
-    decision: outcome.decision,
-    mode: outcome.mode,
-  });
-  for (const violation of outcome.violations) metrics.violations.inc({ rule: violation.rule });
+  metrics.reviewFigures.reviewed(
+    {
+      endpoint,
+      kind: outcome.routed ? outcome.kind : 'other',
+      operation: outcome.operation,
+      decision: outcome.decision,
+      mode: outcome.mode,
+    },
+    outcome.violations,
+  );
 
   const durationMs = reply.elapsedTime;
   const timeoutSeconds =

@@ -52,8 +52,8 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   const budget = new MemoryBudget(
     options.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT,
     BUDGET_WAIT_MS,
-    (bytes) => metrics.bytesInFlight.set(bytes),
   );
+  metrics.reviewFigures.readBytesInFlightFrom(() => budget.inUse);
   const common = {
     loggerInstance: logger,
     clientErrorHandler: clientErrorHandler(metrics, logger),

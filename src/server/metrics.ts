@@ -37,6 +37,8 @@ export type ErrorType =
 
 export interface ServerMetrics {
   registry: Registry;
+  /** What each review adds, handed to the metrics below in batches. */
+  reviewFigures: ReviewFigures;
   reviews: Counter<'endpoint' | 'kind' | 'operation' | 'decision' | 'mode'>;
   violations: Counter<'rule'>;
   reviewDuration: Histogram<'endpoint'>;
@@ -53,19 +55,24 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  // Each metric a review moves brings the batch up to date before it is read.
+  const flush = () => metrics.reviewFigures.flush();
+  const metrics: ServerMetrics = {
     registry,
+    reviewFigures: new ReviewFigures(() => metrics),
     reviews: new Counter({
       name: 'runtime_guard_admission_reviews_total',
       help: 'AdmissionReviews answered, by endpoint, object kind, operation, decision and effective mode.',
       labelNames: ['endpoint', 'kind', 'operation', 'decision', 'mode'],
       registers,
+      collect: flush,
     }),
     violations: new Counter({
       name: 'runtime_guard_policy_violations_total',
       help: 'Policy violations found in reviewed pods, by rule.',
       labelNames: ['rule'],
       registers,
+      collect: flush,
     }),
     reviewDuration: new Histogram({
       name: 'runtime_guard_admission_review_duration_seconds',
@@ -73,17 +80,20 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
       labelNames: ['endpoint'],
       buckets: REVIEW_DURATION_BUCKETS,
       registers,
+      collect: flush,
     }),
     reviewsInFlight: new Gauge({
       name: 'runtime_guard_admission_requests_in_flight',
       help: 'Admission requests received and not yet answered.',
       labelNames: ['endpoint'],
       registers,
+      collect: flush,
     }),
     bytesInFlight: new Gauge({
       name: 'runtime_guard_admission_bytes_in_flight',
       help: 'Memory reserved by admission requests being read, parsed and answered (estimated bytes; bounded by server.maxBytesInFlight).',
       registers,
+      collect: flush,
     }),
     certificateReloads: new Counter({
       name: 'runtime_guard_certificate_reloads_total',
@@ -114,6 +124,77 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
       registers,
     }),
   };
+  return metrics;
+}
+
+interface ReviewLabels {
+  endpoint: string;
+  kind: string;
+  operation: string;
+  decision: string;
+  mode: string;
+}
+
+/**
+ * What each review adds to the metrics, kept as plain values and handed to prom-client in
+ * batches: when a metric is read (a scrape) and every {@link ReviewFigures.BATCH} reviews.
+ * prom-client hashes and validates the labels on every update; through the apiserver, where calls
+ * come one at a time onto cold caches, its five updates a review cost about 18 µs of CPU.
+ */
+export class ReviewFigures {
+  static readonly BATCH = 256;
+  readonly #metrics: () => ServerMetrics;
+  #reviews: ReviewLabels[] = [];
+  #rules: string[] = [];
+  #durations: { endpoint: string; seconds: number }[] = [];
+  readonly #inFlight = new Map<string, number>();
+  #bytesInFlight: () => number = () => 0;
+
+  constructor(metrics: () => ServerMetrics) {
+    this.#metrics = metrics;
+  }
+
+  /** Where the bytes-in-flight gauge reads its value (the server's memory budget). */
+  readBytesInFlightFrom(read: () => number): void {
+    this.#bytesInFlight = read;
+  }
+
+  requestStarted(endpoint: string): void {
+    this.#inFlight.set(endpoint, (this.#inFlight.get(endpoint) ?? 0) + 1);
+  }
+
+  requestEnded(endpoint: string): void {
+    this.#inFlight.set(endpoint, (this.#inFlight.get(endpoint) ?? 1) - 1);
+  }
+
+  reviewed(labels: ReviewLabels, violations: readonly { rule: string }[]): void {
+    this.#reviews.push(labels);
+    for (const { rule } of violations) this.#rules.push(rule);
+    if (this.#reviews.length >= ReviewFigures.BATCH) this.flush();
+  }
+
+  answered(endpoint: string, seconds: number): void {
+    this.#durations.push({ endpoint, seconds });
+    if (this.#durations.length >= ReviewFigures.BATCH) this.flush();
+  }
+
+  /** Hands everything recorded so far to the metrics. */
+  flush(): void {
+    const metrics = this.#metrics();
+    const reviews = this.#reviews;
+    const rules = this.#rules;
+    const durations = this.#durations;
+    this.#reviews = [];
+    this.#rules = [];
+    this.#durations = [];
+    for (const labels of reviews) metrics.reviews.inc(labels);
+    for (const rule of rules) metrics.violations.inc({ rule });
+    for (const { endpoint, seconds } of durations)
+      metrics.reviewDuration.observe({ endpoint }, seconds);
+    for (const [endpoint, count] of this.#inFlight)
+      metrics.reviewsInFlight.set({ endpoint }, count);
+    metrics.bytesInFlight.set(this.#bytesInFlight());
+  }
 }
 
 /** GET /metrics in the Prometheus text format, for any process's registry (serve, audit). */

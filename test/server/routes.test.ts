@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { defaultReviewConfig } from '../../src/config/load-config.ts';
 import { buildServer, type BuildServerOptions } from '../../src/server/build-server.ts';
-import { createServerMetrics } from '../../src/server/metrics.ts';
+import { createServerMetrics, ReviewFigures } from '../../src/server/metrics.ts';
 import type { ReviewConfig } from '../../src/admission/settings.ts';
 import { capturingLogger, metricValue, podReview, type AdmissionResponseBody } from './support.ts';
 
@@ -332,6 +332,63 @@ describe('metrics and logs', () => {
       metricValue(text, 'runtime_guard_admission_requests_in_flight', { endpoint: 'validate' }),
       0,
     );
+  });
+
+  test('counts recorded in batches add up exactly, across a batch and a scrape in the middle', async () => {
+    const metrics = createServerMetrics();
+    const figures = metrics.reviewFigures;
+    const labels = (decision: string) => ({
+      endpoint: 'validate',
+      kind: 'Pod',
+      operation: 'CREATE',
+      decision,
+      mode: 'enforce',
+    });
+    const total = ReviewFigures.BATCH * 2 + 7;
+    let mid = '';
+    for (let i = 0; i < total; i++) {
+      figures.requestStarted('validate');
+      figures.reviewed(
+        labels(i % 3 === 0 ? 'denied' : 'allowed'),
+        i % 3 === 0 ? [{ rule: 'privileged' }] : [],
+      );
+      figures.answered('validate', 0.0003);
+      // Read while request 100 (and 5, never ended) is in flight.
+      if (i === 100) mid = await metrics.registry.metrics();
+      if (i !== 5) figures.requestEnded('validate');
+    }
+    figures.readBytesInFlightFrom(() => 4096);
+    assert.equal(metricValue(mid, 'runtime_guard_admission_reviews_total', labels('allowed')), 67);
+    assert.equal(
+      metricValue(mid, 'runtime_guard_admission_requests_in_flight', { endpoint: 'validate' }),
+      2,
+    );
+    const text = await metrics.registry.metrics();
+    const denied = Math.ceil(total / 3);
+    assert.equal(
+      metricValue(text, 'runtime_guard_admission_reviews_total', labels('denied')),
+      denied,
+    );
+    assert.equal(
+      metricValue(text, 'runtime_guard_admission_reviews_total', labels('allowed')),
+      total - denied,
+    );
+    assert.equal(
+      metricValue(text, 'runtime_guard_policy_violations_total', { rule: 'privileged' }),
+      denied,
+    );
+    assert.equal(
+      metricValue(text, 'runtime_guard_admission_review_duration_seconds_bucket', {
+        le: '0.0005',
+        endpoint: 'validate',
+      }),
+      total,
+    );
+    assert.equal(
+      metricValue(text, 'runtime_guard_admission_requests_in_flight', { endpoint: 'validate' }),
+      1,
+    );
+    assert.equal(metricValue(text, 'runtime_guard_admission_bytes_in_flight'), 4096);
   });
 
   test('the latency histogram resolves sub-millisecond times and has the apiserver buckets', async () => {
