@@ -45,16 +45,16 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
         // microtask it resolves in cost more than what the hook does.
         onRequest: (request, reply, done) => {
           figures.requestStarted(endpoint);
-          reply.raw.once('close', () => figures.requestEnded(endpoint));
+          // One listener for both figures, rather than an onResponse hook as well.
+          reply.raw.once('close', () => {
+            figures.requestEnded(endpoint);
+            if (reply.raw.writableFinished) figures.answered(endpoint, reply.elapsedTime / 1000);
+          });
           if (options.requireClientCertificate) checkClientCertificate(request);
           checkContentEncoding(request);
           const waiting = bodies.reserve(request, reply);
           if (waiting) waiting.then(() => done(), done);
           else done();
-        },
-        onResponse: (_request, reply, done) => {
-          figures.answered(endpoint, reply.elapsedTime / 1000);
-          done();
         },
       },
       // Not async: a review is answered synchronously once its body is parsed.

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,13 +27,9 @@ async function withFile(run: (file: string) => Promise<void>) {
 describe('log line batches', () => {
   test('lines are held until a batch is full, then written in order', async () => {
     await withFile(async (file) => {
-      const destination = pino.destination({ dest: file, sync: false, mkdir: false });
-      await new Promise((resolve) => destination.once('ready', resolve));
-      const lines = new LineBatches(destination, {
-        fd: destination.fd,
-        batchChars: 1000,
-        maxDelayMs: 60_000,
-      });
+      const fd = openSync(file, 'a');
+      const destination = pino.destination({ dest: fd, sync: false });
+      const lines = new LineBatches(destination, { fd, batchChars: 1000, maxDelayMs: 60_000 });
       for (let i = 0; i < 9; i++) lines.write(`line ${i} ${'x'.repeat(100)}\n`);
       await sleep(50);
       assert.equal(
