@@ -48,7 +48,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
           // One listener for both figures, rather than an onResponse hook as well.
           reply.raw.once('close', () => {
             figures.requestEnded(endpoint);
-            if (reply.raw.writableFinished) figures.answered(endpoint, reply.elapsedTime / 1000);
+            if (reply.raw.writableEnded) figures.answered(endpoint, reply.elapsedTime / 1000);
           });
           if (options.requireClientCertificate) checkClientCertificate(request);
           checkContentEncoding(request);
