@@ -185,6 +185,12 @@ export async function writePolicyFile(dir: string, tls: Tls, port: number): Prom
 }
 
 /**
+ * The checkout whose runtime-guard serves: RUNTIME_GUARD_BENCH_TREE=DIR measures another one (a
+ * `git worktree` with node_modules) behind this checkout's chart and floors, for a before/after.
+ */
+const RUNTIME_GUARD_TREE = process.env['RUNTIME_GUARD_BENCH_TREE'] ?? REPOSITORY;
+
+/**
  * runtime-guard runs with the Node.js flags of the image's ENTRYPOINT, as in a pod: the options
  * of its exec form, whichever node binary it names.
  */
@@ -207,7 +213,7 @@ export async function startWebhookProcess(
     kind === 'runtime-guard'
       ? [
           ...(await entrypointNodeFlags()),
-          join(REPOSITORY, 'bin/runtime-guard.js'),
+          join(RUNTIME_GUARD_TREE, 'bin/runtime-guard.js'),
           'serve',
           '--config',
           policyFile,
