@@ -170,7 +170,12 @@ export class ReviewFigures {
   reviewed(labels: ReviewLabels, violations: readonly { rule: string }[]): void {
     this.#reviews.push(labels);
     for (const { rule } of violations) this.#rules.push(rule);
-    if (this.#reviews.length >= ReviewFigures.BATCH) this.flush();
+    // A pod of thousands of containers has thousands of violations: those bound the batch too.
+    if (
+      this.#reviews.length >= ReviewFigures.BATCH ||
+      this.#rules.length >= ReviewFigures.BATCH * 16
+    )
+      this.flush();
   }
 
   answered(endpoint: string, seconds: number): void {
