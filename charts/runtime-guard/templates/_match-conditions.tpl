@@ -158,12 +158,17 @@ Deployment create more than the one or two that decide it.
 {{- $fields := "['initContainers', 'containers', 'ephemeralContainers', 'securityContext', 'os', 'runtimeClassName']" }}
 {{- $prefixes := "k.startsWith('seccomp.security.alpha.kubernetes.io/') || k.startsWith('container.seccomp.security.alpha.kubernetes.io/') || k.startsWith('apparmor.security.beta.kubernetes.io/') || k.startsWith('container.apparmor.security.beta.kubernetes.io/')" }}
 {{- $kept := "(!has(%[1]s.metadata.annotations) || %[1]s.metadata.annotations.all(k, !(%[3]s) || has(%[2]s.metadata.annotations) && k in %[2]s.metadata.annotations && %[2]s.metadata.annotations[k] == %[1]s.metadata.annotations[k]))" }}
-- name: pod-judged-change
-  # An ephemeral container added, or a change to the pod fields and legacy annotations a rule
-  # reads (request-scope.ts, JUDGED_POD_FIELDS).
-  expression: {{ printf "(%s) && (!(request.operation == 'UPDATE' && %s && !(has(request.subResource) && request.subResource == 'ephemeralcontainers') && oldObject != null) || %s.exists(f, (f in object.spec) != (f in oldObject.spec) || f in object.spec && object.spec[f] != oldObject.spec[f]) || !(%s && %s))" (include "runtime-guard.cel.ephemeralContainerAdded" .) (include "runtime-guard.cel.isPod" .) $fields (printf $kept "object" "oldObject" $prefixes) (printf $kept "oldObject" "object" $prefixes) | quote }}
+{{- $tests := list }}
+{{- $tests = append $tests (include "runtime-guard.cel.ephemeralContainerAdded" .) }}
+{{- $tests = append $tests (printf "!(%s && !(has(request.subResource) && request.subResource == 'ephemeralcontainers') && oldObject != null) || %s.exists(f, (f in object.spec) != (f in oldObject.spec) || f in object.spec && object.spec[f] != oldObject.spec[f]) || !(%s && %s)" (include "runtime-guard.cel.isPod" .) $fields (printf $kept "object" "oldObject" $prefixes) (printf $kept "oldObject" "object" $prefixes)) }}
 {{- range include "runtime-guard.cel.templateKinds" . | fromJsonArray }}
-- name: {{ printf "%s-changed" .name }}
-  expression: {{ include "runtime-guard.cel.templateChanged" . | quote }}
+{{- $tests = append $tests (include "runtime-guard.cel.templateChanged" .) }}
 {{- end }}
+- name: judged-change
+  # Only UPDATEs are left out, so a CREATE is decided by the first test. What an UPDATE must
+  # change to be judged: for a pod an ephemeral container added, or the fields and legacy
+  # annotations a rule reads (request-scope.ts, JUDGED_POD_FIELDS); for a workload its pod
+  # template. One condition, not one per kind: each would be a program of its own, and all of
+  # them run on every CREATE.
+  expression: {{ printf "request.operation != 'UPDATE' || (%s)" (join ") && (" $tests) | quote }}
 {{- end }}
