@@ -179,14 +179,8 @@ try {
   const runtimeGuard = await startWebhookProcess('runtime-guard', directory.path, tls);
   servers.push(floor, parsingFloor, runtimeGuard);
   const floors = [floor, parsingFloor];
-  const serverOf = (set: WebhookSet) =>
-    set.server === 'floor'
-      ? floor
-      : set.server === 'parsing-floor'
-        ? parsingFloor
-        : set.server === 'runtime-guard'
-          ? runtimeGuard
-          : undefined;
+  const byKind = { floor, 'parsing-floor': parsingFloor, 'runtime-guard': runtimeGuard };
+  const serverOf = (set: WebhookSet) => (set.server ? byKind[set.server] : undefined);
   /** Every floor learns and checks answers per case: the validating-only sets see the probe's denial. */
   const tellFloors = async (name: string, verify: boolean) => {
     for (const f of floors) await askFloor(f.child, { type: 'case', name, verify });

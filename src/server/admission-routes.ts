@@ -27,9 +27,6 @@ export interface AdmissionRoutesOptions {
 
 const ENDPOINTS: readonly Endpoint[] = ['validate', 'mutate'];
 
-/** What Fastify sends for a serialised object, kept for the bytes sent instead. */
-const JSON_TYPE = 'application/json; charset=utf-8';
-
 export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, options) => {
   const { metrics, bodies } = options;
   const figures = metrics.reviewFigures;
@@ -119,10 +116,7 @@ function answerReview(
     );
   }
   request.log.info(decisionLogFields(outcome, durationMs), 'admission review');
-  // As bytes: Node then writes the headers and the body in one writev. A string body is joined
-  // to the headers and encoded on the way to TLS, about 10 µs more of a denial's CPU.
-  reply.type(JSON_TYPE);
-  return Buffer.from(JSON.stringify(result.review));
+  return result.review;
 }
 
 /**
